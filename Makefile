@@ -1,0 +1,54 @@
+# fcnbook: every target is idempotent and sets up what it needs from nothing.
+#   make book   venv + data + full-profile report in book/_build/html
+#   make test   venv + data + Chromium + the test suite
+#   make bench  side-by-side performance measurements (benchmarks/latest.json)
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MATHJAX := node_modules/mathjax/es5/tex-chtml.js
+PROFILE ?= full
+
+.PHONY: setup data book quick test bench chromium lint clean
+
+setup: $(STAMP) $(MATHJAX)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed, found " + sys.version' \
+	  || { echo "make setup: Python >= 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# MathJax is served from the built book itself, so the HTML loads nothing from the network.
+$(MATHJAX): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $(MATHJAX)
+
+data: $(STAMP)
+	$(BIN)/fcnbook data fetch
+
+book: setup data
+	$(BIN)/fcnbook book --profile $(PROFILE)
+
+quick:
+	$(MAKE) book PROFILE=quick
+
+# Debian's Chromium drives the browser tests (no browser download); installed when missing and we are root.
+chromium:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "make chromium: Chromium is missing; run: sudo apt-get install -y chromium (browser tests will skip)"; fi
+
+test: setup data chromium
+	$(BIN)/python -m pytest -q
+
+bench: setup data
+	$(BIN)/python benchmarks/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks notebooks
+
+clean:
+	rm -rf book/_build book/sections

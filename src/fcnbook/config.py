@@ -1,0 +1,167 @@
+"""The one vocabulary of the project: a frozen, validated run configuration.
+
+A :class:`RunConfig` names everything that decides the numbers of a training run except the seed. The CLI builds
+one from its flags, the notebooks build them through :meth:`RunConfig.replace`, and the run store files results
+under :meth:`RunConfig.key`. Every field is validated when the object is made, so a bad value fails before any
+data is loaded or any weight is trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+DATASETS = ("fashion", "mnist")
+INITS = ("default", "normal", "xavier_normal", "kaiming_uniform", "kaiming_normal")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+NORMALIZATIONS = ("train", "mnist", "none")
+
+
+def _fail(name: str, allowed: str, value) -> None:
+    raise ValueError(f"{name} must be {allowed} (got {value!r})")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Configuration of one training run (everything but the seed).
+
+    Parameters
+    ----------
+    dataset : {"fashion", "mnist"}
+        FashionMNIST or MNIST.
+    hidden : tuple of int
+        Widths of the hidden layers; ``(500, 50)`` is the seed report's baseline.
+    dropout : float
+        Dropout probability after every hidden ReLU, in ``[0, 1)``; 0 means no dropout layer.
+    batch_norm : bool
+        Put ``BatchNorm1d`` between every hidden Linear and its ReLU.
+    init : {"default", "normal", "xavier_normal", "kaiming_uniform", "kaiming_normal"}
+        Weight initialisation; ``default`` is PyTorch's own ``nn.Linear`` initialisation.
+    init_std : float
+        Standard deviation of the ``normal`` initialisation (the report's text says 0.1, its code used 0.01).
+    optimizer : {"sgd", "adam", "rmsprop"}
+        The optimizer, with PyTorch's defaults for everything not named here.
+    lr, momentum, weight_decay : float
+        Learning rate (> 0), momentum (SGD and RMSProp, in ``[0, 1)``), L2 weight decay (>= 0).
+    batch_size : int
+        Training mini-batch size (the course template used 512).
+    epochs : int
+        Passes over the training split.
+    normalization : {"train", "mnist", "none"}
+        Standardise pixels with the training split's mean/std, with the course template's MNIST constants
+        (0.1307, 0.3081), or not at all (pixels in [0, 1]).
+    val_fraction : float
+        Fraction of the 60k training images held out, stratified by class, for validation; in ``(0, 0.5]``.
+    split_seed : int
+        Seed of the validation split (fixed, so every run of a study sees the same split).
+    subset : int or None
+        Train on a stratified subset of this many training images (quick previews); ``None`` = all.
+    """
+
+    dataset: str = "fashion"
+    hidden: tuple[int, ...] = (500, 50)
+    dropout: float = 0.0
+    batch_norm: bool = False
+    init: str = "default"
+    init_std: float = 0.1
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    batch_size: int = 512
+    epochs: int = 15
+    normalization: str = "train"
+    val_fraction: float = 0.1
+    split_seed: int = 0
+    subset: int | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            _fail("dataset", f"one of {', '.join(DATASETS)}", self.dataset)
+        hidden = self.hidden
+        if isinstance(hidden, list):
+            hidden = tuple(hidden)
+            object.__setattr__(self, "hidden", hidden)
+        if not isinstance(hidden, tuple) or not hidden or not all(_is_int(h) and h >= 1 for h in hidden):
+            _fail("hidden", "a non-empty list of positive integers", self.hidden)
+        if not _is_number(self.dropout) or not 0 <= self.dropout < 1:
+            _fail("dropout", "a number in [0, 1)", self.dropout)
+        if not isinstance(self.batch_norm, bool):
+            _fail("batch_norm", "true or false", self.batch_norm)
+        if self.init not in INITS:
+            _fail("init", f"one of {', '.join(INITS)}", self.init)
+        if not _is_number(self.init_std) or self.init_std <= 0:
+            _fail("init_std", "a number > 0", self.init_std)
+        if self.optimizer not in OPTIMIZERS:
+            _fail("optimizer", f"one of {', '.join(OPTIMIZERS)}", self.optimizer)
+        if not _is_number(self.lr) or self.lr <= 0:
+            _fail("lr", "a number > 0", self.lr)
+        if not _is_number(self.momentum) or not 0 <= self.momentum < 1:
+            _fail("momentum", "a number in [0, 1)", self.momentum)
+        if self.momentum and self.optimizer == "adam":
+            _fail("momentum", "0 for adam (it has its own betas)", self.momentum)
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            _fail("weight_decay", "a number >= 0", self.weight_decay)
+        if not _is_int(self.batch_size) or self.batch_size < 2:
+            _fail("batch_size", "an integer >= 2", self.batch_size)
+        if not _is_int(self.epochs) or self.epochs < 1:
+            _fail("epochs", "an integer >= 1", self.epochs)
+        if self.normalization not in NORMALIZATIONS:
+            _fail("normalization", f"one of {', '.join(NORMALIZATIONS)}", self.normalization)
+        if not _is_number(self.val_fraction) or not 0 < self.val_fraction <= 0.5:
+            _fail("val_fraction", "a number in (0, 0.5]", self.val_fraction)
+        if not _is_int(self.split_seed) or self.split_seed < 0:
+            _fail("split_seed", "an integer >= 0", self.split_seed)
+        if self.subset is not None and (not _is_int(self.subset) or self.subset < 100):
+            _fail("subset", "None or an integer >= 100", self.subset)
+        # Store floats as floats so that lr=1 and lr=1.0 are the same run (and the same key).
+        for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "val_fraction"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+    def replace(self, **changes) -> RunConfig:
+        """A copy with ``changes`` applied (validated like a new config); unknown names raise ``ValueError``."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            names = ", ".join(f.name for f in dataclasses.fields(self))
+            raise ValueError(f"unknown RunConfig field(s) {', '.join(sorted(unknown))}; allowed: {names}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict (``hidden`` as a list)."""
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        return cls().replace(**{k: (tuple(v) if k == "hidden" else v) for k, v in d.items()})
+
+    def key(self) -> str:
+        """Stable 16-hex-digit key of every field (the run store's file name stem)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def label(self) -> str:
+        """Short human-readable description, e.g. ``500-50 sgd lr=0.1``."""
+        parts = ["-".join(map(str, self.hidden)), self.optimizer, f"lr={self.lr:g}"]
+        if self.dropout:
+            parts.append(f"dropout={self.dropout:g}")
+        if self.batch_norm:
+            parts.append("batchnorm")
+        if self.init != "default":
+            parts.append(self.init + (f"({self.init_std:g})" if self.init == "normal" else ""))
+        if self.dataset != "fashion":
+            parts.insert(0, self.dataset)
+        return " ".join(parts)
