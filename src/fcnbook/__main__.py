@@ -1,0 +1,7 @@
+"""``python -m fcnbook`` = the ``fcnbook`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,232 @@
+"""Command line: ``fcnbook data|train|book|section`` (also ``python -m fcnbook``).
+
+Every ``train`` flag is generated from a :class:`~fcnbook.config.RunConfig` field, so the CLI, the notebooks and
+the run store speak one vocabulary. Bad values exit with status 2 and one line, before anything is loaded or
+trained. Heavy imports (torch, papermill) happen inside the verbs, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+
+from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig
+
+HELP = {
+    "dataset": f"dataset: {', '.join(DATASETS)}",
+    "hidden": "hidden layer widths, comma separated (e.g. 500,50)",
+    "dropout": "dropout probability after each hidden layer, in [0, 1)",
+    "batch_norm": "batch normalisation after each hidden Linear (--no-batch-norm to turn off)",
+    "init": f"weight initialisation: {', '.join(INITS)}",
+    "init_std": "standard deviation of the 'normal' initialisation",
+    "optimizer": f"optimizer: {', '.join(OPTIMIZERS)}",
+    "lr": "learning rate (> 0)",
+    "momentum": "momentum of sgd / rmsprop, in [0, 1)",
+    "weight_decay": "L2 weight decay (>= 0)",
+    "batch_size": "training mini-batch size",
+    "epochs": "passes over the training split (>= 1)",
+    "normalization": f"pixel normalisation: {', '.join(NORMALIZATIONS)} (train = training split mean/std)",
+    "val_fraction": "fraction of the training images held out for validation, in (0, 0.5]",
+    "split_seed": "seed of the stratified validation split",
+    "subset": "train on a stratified subset of this many training images (quick runs)",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``fcnbook train: error: ...`` on stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _fail(parser: argparse.ArgumentParser, message: str):
+    parser.error(message.replace("\n", " "))
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,7"`` -> [0, 2, 7]; mixed forms like ``"0-2,5"`` allowed."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+    except ValueError:
+        raise ValueError(f"--seeds must look like 0-4 or 0,1,2 (got {text!r})") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})")
+    return seeds
+
+
+def _convert(field: dataclasses.Field, text: str):
+    """A flag's string -> the RunConfig field's type; ValueError names the flag."""
+    flag = "--" + field.name.replace("_", "-")
+    try:
+        if field.name == "hidden":
+            return tuple(int(h) for h in text.split(","))
+        if field.name == "subset":
+            return None if text.lower() in ("none", "all") else int(text)
+        if isinstance(field.default, int) and not isinstance(field.default, bool):
+            return int(text)
+        if isinstance(field.default, float):
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+    except ValueError:
+        raise ValueError(f"{flag} got {text!r}, which is not a valid value ({HELP[field.name]})") from None
+    return text
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a configuration over seeds and print test accuracy",
+                       description="Train one RunConfig for several seeds (stacked, reusing the run store) "
+                                   "and print test accuracy per seed with mean and SD. Defaults: the seed "
+                                   "report's baseline (500-50, SGD, lr 0.1, 15 epochs, batch 512).")
+    for f in dataclasses.fields(RunConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "batch_norm":
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=False, help=HELP[f.name])
+            continue
+        default = ",".join(map(str, f.default)) if f.name == "hidden" else f.default
+        p.add_argument(flag, dest=f.name, metavar=f.name.upper(), default=None,
+                       help=f"{HELP[f.name]} (default: {default})")
+    p.add_argument("--seeds", default="0", help="seeds, e.g. 0-4 or 0,1,2 (default: 0)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(subparser=p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fcnbook", description="Fully connected networks on FashionMNIST and MNIST: "
+                     "data, training with a run store, and the report book.")
+    sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    d = sub.add_parser("data", help="fetch, verify or describe the datasets",
+                       description="Manage the offline datasets under $FCNBOOK_DATA (default <project>/data).")
+    d.add_argument("action", choices=["fetch", "verify", "info"],
+                   help="fetch: install both datasets (idempotent); verify: MD5-check all eight files; "
+                        "info: show paths and file status")
+    d.set_defaults(subparser=d)
+    _add_train(sub)
+    b = sub.add_parser("book", help="execute the sections and build the HTML report",
+                       description="Execute every section with papermill, then build the book with Jupyter Book.")
+    b.add_argument("--profile", choices=["quick", "full"], default="full",
+                   help="quick: subset, 2 epochs, 2 seeds (minutes); full: the report (default)")
+    b.add_argument("--only", nargs="+", metavar="SECTION", help="execute only these sections")
+    b.set_defaults(subparser=b)
+    s = sub.add_parser("section", help="re-execute one section with parameter overrides",
+                       description="Execute one section notebook with papermill-style parameters, e.g. "
+                                   "fcnbook section 03_optimizers -p epochs 3 -o /tmp/x.ipynb")
+    s.add_argument("name", help="section name, e.g. 03_optimizers")
+    s.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="override a name of the section's parameters cell (repeatable)")
+    s.add_argument("-o", "--output", help="executed notebook path (default book/sections/NAME.ipynb)")
+    s.add_argument("--profile", choices=["quick", "full"], help="shorthand for -p profile VALUE")
+    s.set_defaults(subparser=s)
+    return parser
+
+
+def _train(args, parser) -> int:
+    changes = {}
+    for f in dataclasses.fields(RunConfig):
+        value = getattr(args, f.name)
+        if value is None:
+            continue
+        try:
+            changes[f.name] = value if isinstance(value, bool) else _convert(f, value)
+        except ValueError as exc:
+            _fail(parser, str(exc))
+    try:
+        config = RunConfig(**changes)
+        seeds = parse_seeds(args.seeds)
+        from .train import resolve_device
+
+        resolve_device(args.device)
+    except ValueError as exc:
+        _fail(parser, str(exc))
+
+    from . import store
+
+    log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    results = store.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
+    summary = results.summary().iloc[0]
+    runs = results.runs
+    if args.json:
+        out = {
+            "config": config.to_dict(), "key": config.key(),
+            "runs": [{"seed": int(r.seed), "test_accuracy": float(r.test_accuracy), "diverged": bool(r.diverged),
+                      "test_loss": None if math.isnan(r.test_loss) else float(r.test_loss)}
+                     for r in runs.itertuples()],
+            "summary": {k: (None if isinstance(summary[k], float) and math.isnan(summary[k]) else summary[k])
+                        for k in ("mean", "sd", "n", "ci_low", "ci_high")},
+        }
+        out["summary"]["n"] = int(out["summary"]["n"])
+        print(json.dumps(out))
+        return 0
+    print(f"{config.label()}  ({config.dataset}, {config.epochs} epochs, batch {config.batch_size})")
+    print(f"{'seed':>6} {'test acc':>9} {'test loss':>10} {'val acc':>8}  status")
+    for r in runs.itertuples():
+        status = f"diverged at epoch {int(r.diverged_epoch)}" if r.diverged else "ok"
+        print(f"{r.seed:>6} {r.test_accuracy:>9.4f} {r.test_loss:>10.4f} {r.final_val_accuracy:>8.4f}  {status}")
+    sd = "n/a (one seed)" if math.isnan(summary["sd"]) else f"{summary['sd']:.4f}"
+    ci = "" if math.isnan(summary["sd"]) else f", 95% CI [{summary['ci_low']:.4f}, {summary['ci_high']:.4f}]"
+    print(f"mean test accuracy {summary['mean']:.4f}, SD {sd}, n {int(summary['n'])}{ci}")
+    return 0
+
+
+def _data(args) -> int:
+    from . import data, fetch
+
+    if args.action == "fetch":
+        fetch.fetch()
+    elif args.action == "verify":
+        for dataset in DATASETS:
+            files = data.verify(dataset)
+            print(f"{dataset}: {len(files)} files verified")
+    else:
+        print(data.info())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb == "data":
+            return _data(args)
+        if args.verb == "train":
+            return _train(args, args.subparser)
+        from . import book
+
+        if args.verb == "book":
+            if args.only:
+                unknown = [s for s in args.only if s not in book.SECTIONS]
+                if unknown:
+                    _fail(args.subparser, f"--only: unknown section {unknown[0]!r}; allowed: {', '.join(book.SECTIONS)}")
+            html = book.build_book(profile=args.profile, only=args.only)
+            print(f"book built: {html}")
+            return 0
+        params = {name: book.parse_parameter_value(value) for name, value in args.parameter}
+        try:
+            out = book.run_section(args.name, params, out=args.output, profile=args.profile)
+        except ValueError as exc:
+            _fail(args.subparser, str(exc))
+        print(f"section {args.name} executed: {out}")
+        return 0
+    except KeyboardInterrupt:
+        print("fcnbook: interrupted (stored results are kept)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # data, section or build failures: one clear line, not a traceback
+        from .data import DataError
+
+        if isinstance(exc, DataError) or type(exc).__name__ in ("SectionError", "BookError", "FetchError"):
+            print(f"fcnbook {args.verb}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

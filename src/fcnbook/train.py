@@ -1,0 +1,209 @@
+"""Training: one readable loop that trains the S seeds of a configuration together.
+
+``fit(config, seed)`` trains one network; ``fit(config, [0, 1, 2, 3, 4])`` trains five as one stacked network
+(see :mod:`fcnbook.model`) and returns five results, member ``s`` equal to what ``fit(config, seeds[s])`` gives.
+Batches are gathered from in-memory tensors (no DataLoader, no per-sample transforms), which is what makes an
+epoch cost about as much as its matrix products.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .config import RunConfig
+from .model import FCN
+
+# Bump when a change to the model or this loop changes the numbers a run produces: stored results made by an
+# older version are then retrained instead of reused.
+TRAINING_CODE_VERSION = 1
+EVAL_CHUNK = 4096  # rows per evaluation matmul: bounds memory at S * 4096 * widest layer floats
+
+
+@dataclass
+class RunResult:
+    """What one (config, seed) run produced.
+
+    ``history`` maps ``train_loss``, ``train_accuracy`` (running means over the epoch's mini-batches, in training
+    mode), ``val_loss``, ``val_accuracy`` (evaluation mode, after the epoch) and ``seconds`` to one value per
+    completed epoch. Test figures are pooled over all test images. A run whose training loss became non-finite
+    stops there and is marked ``diverged``; its history up to that epoch and its (near-chance) test accuracy
+    are kept.
+    """
+
+    config: RunConfig
+    seed: int
+    history: dict[str, list[float]]
+    test_loss: float
+    test_accuracy: float
+    test_predictions: list[int]
+    diverged: bool = False
+    diverged_epoch: int | None = None
+    device: str = "cpu"
+    stack_size: int = 1
+    seconds: float = 0.0
+    version: int = TRAINING_CODE_VERSION
+    extra: dict = field(default_factory=dict)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; anything else as given (validated)."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N (got {device!r})") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but CUDA is not available here")
+    return dev
+
+
+def stream_seeds(seed: int) -> tuple[int, int, int]:
+    """Independent seeds of a run's three random streams: initial weights, data order, dropout masks."""
+    states = np.random.SeedSequence(seed).spawn(3)
+    return tuple(int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in states)
+
+
+def _optimizer(model: FCN, config: RunConfig) -> torch.optim.Optimizer:
+    # All three are elementwise in their state, so one optimizer over stacked parameters updates each member
+    # exactly as its own optimizer would.
+    params, c = model.parameters(), config
+    if c.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+    if c.optimizer == "adam":
+        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    return torch.optim.RMSprop(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+
+
+@torch.no_grad()
+def evaluate(model: FCN, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-member mean cross-entropy, accuracy (pooled over all rows) and predictions (S, N) on shared data."""
+    was_training = model.training
+    model.eval()
+    loss = torch.zeros(model.size, dtype=torch.float64, device=x.device)
+    preds = torch.empty(model.size, len(y), dtype=torch.long, device=x.device)
+    for start in range(0, len(y), EVAL_CHUNK):
+        xb, yb = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
+        logits = model(xb)
+        ce = F.cross_entropy(logits.flatten(0, 1), yb.repeat(model.size), reduction="none")
+        loss += ce.view(model.size, -1).sum(1, dtype=torch.float64)
+        preds[:, start : start + len(yb)] = logits.argmax(-1)
+    model.train(was_training)
+    accuracy = (preds == y).double().mean(1)
+    return loss / len(y), accuracy, preds
+
+
+def fit(
+    config: RunConfig,
+    seeds: int | Sequence[int],
+    *,
+    data=None,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> RunResult | list[RunResult]:
+    """Train ``config`` once per seed (all seeds together) and measure validation and test performance.
+
+    Parameters
+    ----------
+    config : RunConfig
+    seeds : int or sequence of int
+        One seed -> one :class:`RunResult`; a sequence -> a list, one result per seed, in order.
+    data : Splits, optional
+        Defaults to ``fcnbook.data.load_for(config)``.
+    device : {"auto", "cpu", "cuda", ...}
+        ``auto`` picks CUDA when present. Same seed on the same device gives the same numbers.
+    progress : bool
+        Show a tqdm bar (epoch, mean training loss, mean validation accuracy).
+    """
+    single = isinstance(seeds, int | np.integer)
+    seed_list = [int(seeds)] if single else [int(s) for s in seeds]
+    if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
+        raise ValueError(f"seeds must be distinct integers >= 0 (got {seeds!r})")
+    dev = resolve_device(device)
+    if data is None:
+        from .data import load_for  # imported here so the model and loop import without torchvision
+
+        data = load_for(config)
+    data = data.to(dev)
+    S, N, B = len(seed_list), len(data.y_train), config.batch_size
+
+    streams = [stream_seeds(s) for s in seed_list]
+    model = FCN(config, [st[0] for st in streams], in_features=data.x_train.shape[1]).to(dev)
+    order_gens = [torch.Generator(device=dev).manual_seed(st[1]) for st in streams]
+    dropout_gens = [torch.Generator(device=dev).manual_seed(st[2]) for st in streams]
+    optimizer = _optimizer(model, config)
+
+    keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+    history = [{k: [] for k in keys} for _ in seed_list]
+    diverged_at: list[int | None] = [None] * S
+    test_at_divergence: dict[int, tuple] = {}
+    t_start = time.perf_counter()
+    bar = tqdm(range(1, config.epochs + 1), desc=config.label(), disable=not progress, leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.stack([torch.randperm(N, generator=g, device=dev) for g in order_gens])  # (S, N)
+        loss_sum = torch.zeros(S, dtype=torch.float64, device=dev)
+        correct = torch.zeros(S, dtype=torch.long, device=dev)
+        seen = 0
+        for start in range(0, N, B):
+            idx = order[:, start : start + B]  # each member its own mini-batch
+            if config.batch_norm and idx.shape[1] < 2:
+                continue  # batch statistics of a single image are undefined
+            xb, yb = data.x_train[idx], data.y_train[idx]  # (S, b, 784), (S, b)
+            logits = model(xb, dropout_gens)
+            ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(S, -1)
+            optimizer.zero_grad(set_to_none=True)
+            # Summing the members' mean losses gives each member exactly its own gradient.
+            ce.mean(1).sum().backward()
+            optimizer.step()
+            with torch.no_grad():
+                loss_sum += ce.detach().sum(1, dtype=torch.float64)
+                correct += (logits.argmax(-1) == yb).sum(1)
+            seen += idx.shape[1]
+        train_loss = (loss_sum / seen).tolist()
+        train_acc = (correct.double() / seen).tolist()
+        val_loss, val_acc, _ = evaluate(model, data.x_val, data.y_val)
+        val_loss, val_acc = val_loss.tolist(), val_acc.tolist()
+        seconds = (time.perf_counter() - t0) / S
+        newly = [s for s in range(S) if diverged_at[s] is None and not math.isfinite(train_loss[s])]
+        if newly:  # measure the diverged members now, as a lone run would when it stops here
+            t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+            for s in newly:
+                diverged_at[s] = epoch
+                test_at_divergence[s] = (t_loss[s].item(), t_acc[s].item(), t_pred[s].tolist())
+        for s in range(S):
+            if diverged_at[s] is None:
+                row = (train_loss[s], train_acc[s], val_loss[s], val_acc[s], seconds)
+                for k, v in zip(keys, row, strict=True):
+                    history[s][k].append(v)
+        alive = [s for s in range(S) if diverged_at[s] is None]
+        if not alive:
+            break
+        bar.set_postfix(loss=f"{np.mean([train_loss[s] for s in alive]):.4f}",
+                        val_acc=f"{np.mean([val_acc[s] for s in alive]):.4f}")
+    bar.close()
+
+    t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+    total = time.perf_counter() - t_start
+    results = []
+    for s, seed in enumerate(seed_list):
+        if s in test_at_divergence:
+            loss, acc, pred = test_at_divergence[s]
+        else:
+            loss, acc, pred = t_loss[s].item(), t_acc[s].item(), t_pred[s].tolist()
+        results.append(RunResult(
+            config=config, seed=seed, history=history[s],
+            test_loss=loss if math.isfinite(loss) else float("nan"), test_accuracy=acc, test_predictions=pred,
+            diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
+            device=str(dev), stack_size=S, seconds=total / S,
+        ))
+    return results[0] if single else results
