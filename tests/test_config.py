@@ -1,0 +1,88 @@
+import dataclasses
+
+import pytest
+
+from fcnbook.config import RunConfig
+
+BAD = {
+    "dataset": ["cifar", ""],
+    "hidden": [(), (0,), (500, -1), (1.5,), "500"],
+    "dropout": [-0.1, 1.0, 1.5, float("nan"), True],
+    "batch_norm": [1, "yes"],
+    "init": ["he", "Default"],
+    "init_std": [0, -0.1, float("inf")],
+    "optimizer": ["adamw", "SGD"],
+    "lr": [0, -1, float("nan"), "0.1"],
+    "momentum": [-0.5, 1.0],
+    "weight_decay": [-1e-4],
+    "batch_size": [0, 1, 2.5],
+    "epochs": [0, -3, 1.5],
+    "normalization": ["zscore"],
+    "val_fraction": [0, 0.6, -0.1],
+    "split_seed": [-1, 0.5],
+    "subset": [0, 99, 1000.5],
+}
+
+# Another valid value for every field, to show that the key depends on each of them.
+OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_norm": True, "init": "xavier_normal",
+         "init_std": 0.01, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
+         "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
+         "subset": 5000}
+
+
+def test_every_field_is_covered():
+    names = {f.name for f in dataclasses.fields(RunConfig)}
+    assert set(BAD) == names and set(OTHER) == names
+
+
+@pytest.mark.parametrize("name,value", [(n, v) for n, vs in BAD.items() for v in vs])
+def test_invalid_values_name_the_field(name, value):
+    with pytest.raises(ValueError) as err:
+        RunConfig(**{name: value})
+    assert str(err.value).startswith(name + " must be") and "\n" not in str(err.value)
+
+
+def test_adam_rejects_momentum():
+    with pytest.raises(ValueError, match="momentum"):
+        RunConfig(optimizer="adam", momentum=0.9)
+
+
+def test_frozen_and_replace():
+    c = RunConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.lr = 1.0
+    d = c.replace(lr=0.01)
+    assert d.lr == 0.01 and c.lr == 0.1
+    with pytest.raises(ValueError, match="unknown RunConfig field"):
+        c.replace(learning_rate=0.1)
+    with pytest.raises(ValueError, match="lr must be"):
+        c.replace(lr=-1)
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_key_changes_with_every_field(name):
+    base = RunConfig(optimizer="sgd") if name != "momentum" else RunConfig()
+    changed = base.replace(**{name: OTHER[name]}) if name != "momentum" else base.replace(momentum=0.9)
+    if name == "optimizer":
+        changed = base.replace(optimizer="rmsprop")
+    assert changed.key() != base.key()
+
+
+def test_key_is_stable_and_type_normalised():
+    assert RunConfig().key() == RunConfig().key()
+    assert RunConfig(lr=1).key() == RunConfig(lr=1.0).key()
+    assert RunConfig(hidden=[500, 50]) == RunConfig()
+    assert len(RunConfig().key()) == 16
+
+
+def test_dict_round_trip():
+    c = RunConfig(**{k: v for k, v in OTHER.items() if k not in ("momentum", "optimizer")})
+    assert RunConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ValueError):
+        RunConfig.from_dict({**c.to_dict(), "colour": "red"})
+
+
+def test_label():
+    assert RunConfig().label() == "500-50 sgd lr=0.1"
+    assert "batchnorm" in RunConfig(batch_norm=True).label()
+    assert RunConfig(init="normal", init_std=0.01).label().endswith("normal(0.01)")

@@ -1,0 +1,88 @@
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from fcnbook import store, train
+from fcnbook.config import RunConfig
+from synthetic import make_splits
+
+CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
+
+
+@pytest.fixture
+def counted(monkeypatch, tmp_path):
+    """Synthetic data instead of the real files, and a count of the seeds trained."""
+    splits = make_splits()
+    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    trained = []
+    real_fit = train.fit
+
+    def counting_fit(config, seeds, **kw):
+        trained.extend(seeds)
+        return real_fit(config, seeds, **kw)
+
+    monkeypatch.setattr(store, "fit", counting_fit)
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path))
+    return trained
+
+
+def test_run_trains_missing_then_reuses(counted, tmp_path):
+    first = store.run(CONFIG, [0, 1], progress=False)
+    assert counted == [0, 1]
+    assert sorted(p.name for p in (tmp_path / "runs" / CONFIG.key()).iterdir()) == ["seed-0.json", "seed-1.json"]
+    again = store.run([CONFIG], [0, 1, 2], progress=False)
+    assert counted == [0, 1, 2], "only the missing seed is trained"
+    assert again.runs["test_accuracy"].iloc[:2].tolist() == first.runs["test_accuracy"].tolist()
+    assert list(again.runs["seed"]) == [0, 1, 2] and again.runs["label"].iloc[0] == CONFIG.label()
+    h = again.history
+    assert set(h["metric"]) == set(store.METRICS) and len(h) == 3 * 2 * len(store.METRICS)
+    assert not list((tmp_path / "runs" / CONFIG.key()).glob(".tmp-*")), "no temporary files left behind"
+
+
+def test_corrupt_record_is_reported_and_recomputed(counted, capsys):
+    store.run(CONFIG, [0], progress=False)
+    path = store.record_path(CONFIG, 0)
+    path.write_text('{"format": 1, "config": {trunc')
+    res = store.run(CONFIG, [0], progress=False)
+    assert counted == [0, 0]
+    assert "unreadable record" in capsys.readouterr().err
+    assert json.loads(path.read_text())["seed"] == 0 and len(res.runs) == 1
+
+
+def test_record_of_other_code_version_or_data_is_retrained(counted, monkeypatch):
+    store.run(CONFIG, [0], progress=False)
+    path = store.record_path(CONFIG, 0)
+    record = json.loads(path.read_text())
+    record["code_version"] = -1
+    path.write_text(json.dumps(record))
+    store.run(CONFIG, [0], progress=False)
+    assert counted == [0, 0]
+    assert store.load(CONFIG, 0, "other-data-checksum") is None
+
+
+def test_diverged_run_is_stored_with_nulls(counted):
+    res = store.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False)
+    assert bool(res.runs["diverged"].iloc[0])
+    assert store.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False).runs["diverged"].iloc[0]
+    assert counted == [0]
+
+
+def test_summarize_matches_scipy():
+    import pandas as pd
+
+    acc = [0.87, 0.88, 0.86, 0.875, 0.865]
+    runs = pd.DataFrame({"key": ["a"] * 5 + ["b"], "label": ["A"] * 5 + ["B"], "test_accuracy": acc + [0.5]})
+    s = store.summarize(runs)
+    assert list(s.index) == ["a", "b"]
+    a = s.loc["a"]
+    assert a["mean"] == pytest.approx(np.mean(acc)) and a["sd"] == pytest.approx(np.std(acc, ddof=1))
+    lo, hi = stats.t.interval(0.95, 4, loc=np.mean(acc), scale=stats.sem(acc))
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((lo, hi)) and a["n"] == 5
+    assert np.isnan(s.loc["b", "sd"]) and s.loc["b", "n"] == 1
+
+
+def test_bad_seeds():
+    with pytest.raises(ValueError, match="seeds"):
+        store.run(CONFIG, [], progress=False)
