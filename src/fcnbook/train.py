@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm.auto warns there
 
 from .config import RunConfig
 from .model import FCN
