@@ -1,0 +1,90 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fcnbook.cli import main, parse_seeds
+
+FCNBOOK = [sys.executable, "-m", "fcnbook"]
+HAVE_DATA = all((Path(os.environ.get("FCNBOOK_DATA", Path(__file__).parents[1] / "data")) / d / "raw").is_dir()
+                for d in ("FashionMNIST", "MNIST"))
+
+
+def run(*args, env=None):
+    return subprocess.run([*FCNBOOK, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("args", [
+    ["--optimizer", "adamw"], ["--lr", "-1"], ["--hidden", "0"], ["--dropout", "1.5"], ["--epochs", "0"],
+    ["--dataset", "cifar"], ["--hidden", "500,x"], ["--seeds", "3-1"], ["--seeds", "a"], ["--lr", "inf"],
+    ["--batch-size", "1"], ["--init", "he"], ["--normalization", "zscore"], ["--device", "tpu"],
+    ["--subset", "10"], ["--colour", "red"],
+])
+def test_bad_train_input_exits_2_with_one_line(args, capsys, monkeypatch):
+    # Fail before any work: training or loading data here would be a bug.
+    monkeypatch.setattr("fcnbook.store.run", lambda *a, **k: pytest.fail("trained despite bad input"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", *args])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fcnbook") and ": error: " in err
+
+
+def test_entry_point_reports_bad_value_in_one_line():
+    p = run("train", "--optimizer", "adamw")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip() == "fcnbook train: error: optimizer must be one of sgd, adam, rmsprop (got 'adamw')"
+
+
+@pytest.mark.parametrize("verb", [[], ["data"], ["train"], ["book"], ["section"]])
+def test_help_on_every_verb(verb):
+    p = run(*verb, "--help")
+    assert p.returncode == 0 and "usage: fcnbook" in p.stdout
+
+
+def test_every_config_field_has_a_flag():
+    import dataclasses
+
+    from fcnbook.config import RunConfig
+
+    text = run("train", "--help").stdout
+    for f in dataclasses.fields(RunConfig):
+        assert "--" + f.name.replace("_", "-") in text
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,2,7") == [0, 2, 7]
+    assert parse_seeds("0-1,5") == [0, 1, 5]
+    for bad in ("", "x", "1,1", "-1", "3-1"):
+        with pytest.raises(ValueError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_unknown_section_and_parameter():
+    p = run("section", "99_nothing")
+    assert p.returncode == 2 and "99_nothing" in p.stderr and p.stderr.count("\n") == 1
+    p = run("section", "02_baseline", "-p", "no_such_parameter", "1")
+    assert p.returncode == 2 and "no_such_parameter" in p.stderr and p.stderr.count("\n") == 1
+    p = run("book", "--only", "99_nothing")
+    assert p.returncode == 2
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_DATA, reason="real data not fetched (run `make data`)")
+def test_train_json_then_reuse(tmp_path):
+    env = {"FCNBOOK_RESULTS": str(tmp_path)}
+    args = ["train", "--subset", "2000", "--epochs", "1", "--seeds", "0-1", "--json"]
+    first = run(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert [r["seed"] for r in out["runs"]] == [0, 1]
+    assert set(out["summary"]) >= {"mean", "sd", "n"} and out["summary"]["n"] == 2
+    assert all(0.1 < r["test_accuracy"] <= 1 and r["diverged"] is False for r in out["runs"])
+    again = run(*args, env=env)
+    assert json.loads(again.stdout)["runs"] == out["runs"]
+    table = run(*args[:-1], env=env)
+    assert "mean test accuracy" in table.stdout and "reused" in table.stderr
