@@ -10,7 +10,6 @@
 # accuracies, never to choose anything.
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display

@@ -6,7 +6,6 @@
 # work at the smaller rates. This chapter repeats the 3 x 3 grid with several seeds per cell.
 
 # %% tags=["remove-cell"]
-import numpy as np
 from IPython.display import Markdown, display
 
 from fcnbook import paper, plots, store

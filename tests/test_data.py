@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 import torch
-from idx_helpers import NAMES, TRAIN_COUNTS, synthetic_arrays, write_raw
 
 from fcnbook import data
 from fcnbook.config import RunConfig
+from idx_helpers import NAMES, TRAIN_COUNTS, synthetic_arrays, write_raw
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from idx_helpers import NAMES, idx_bytes, md5_table, synthetic_arrays, write_gz_source
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from fcnbook import data, fetch
+from idx_helpers import NAMES, idx_bytes, md5_table, synthetic_arrays, write_gz_source
 
 # --------------------------------------------------------------------------------------------- pickles
 

@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.only:
                 unknown = [s for s in args.only if s not in book.SECTIONS]
                 if unknown:
-                    _fail(args.subparser, f"--only: unknown section {unknown[0]!r}; allowed: {', '.join(book.SECTIONS)}")
+                    allowed = ", ".join(book.SECTIONS)
+                    _fail(args.subparser, f"--only: unknown section {unknown[0]!r}; allowed: {allowed}")
             html = book.build_book(profile=args.profile, only=args.only)
             print(f"book built: {html}")
             return 0

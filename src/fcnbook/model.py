@@ -68,7 +68,8 @@ class FCN(nn.Module):
     Notes
     -----
     ``weights[i]`` has shape (S, fan_in, fan_out) (the transpose of ``nn.Linear.weight`` per member) and
-    each bias (S, 1, fan_out); with batch norm the hidden Linears have no bias (``has_bias``). Batch norm keeps per-member ``bn_weight``/``bn_bias`` parameters and
+    each bias (S, 1, fan_out); with batch norm the hidden Linears have no bias (``has_bias``). Batch norm keeps
+    per-member ``bn_weight``/``bn_bias`` parameters and
     ``running_mean``/``running_var`` buffers of shape (S, width), with ``nn.BatchNorm1d``'s eps and momentum.
     Dropout masks come from the per-member generators passed to :meth:`forward`.
     """
