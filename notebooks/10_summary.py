@@ -123,17 +123,18 @@ styled = (
 display(styled)
 
 # %% tags=["remove-cell"]
-fig, ax = plt.subplots(figsize=(8, 4.8))
+fig, ax = plt.subplots(figsize=(8, 5))
+short = {r.number: ("tuned 700-200-50" if r.tuned else r.describe()) for r in paper.ROWS}
 y = np.arange(len(table))[::-1]
 band = 2 * table["sd"].fillna(0).to_numpy()
 ax.errorbar(table["mean"], y, xerr=band, fmt="o", color="C0", capsize=3, label="ours: mean ± 2 SD")
 ax.plot(table["paper"], y, "x", color="C3", markersize=8, mew=2, label="paper (single run)")
-ax.set_yticks(y, [f"{r}: {c}" for r, c in zip(table.index, table["configuration"], strict=True)], fontsize=8)
+ax.set_yticks(y, [f"{r}: {short[r]}" for r in table.index], fontsize=8)
 ax.set_xlabel("test accuracy")
 ax.axvline(0.1, color="grey", lw=0.8, ls=":")
 ax.text(0.1, y.max() + 0.6, " chance", color="grey", fontsize=8, va="bottom")
 ax.set_ylim(-0.8, y.max() + 1.4)
-ax.legend(loc="lower center", fontsize=8)
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
 ax.grid(axis="x", alpha=0.3)
 fig.tight_layout()
 glue("fig_summary_table1", fig, display=False)

@@ -202,12 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import book
 
         if args.verb == "book":
-            if args.only:
-                unknown = [s for s in args.only if s not in book.SECTIONS]
-                if unknown:
-                    allowed = ", ".join(book.SECTIONS)
-                    _fail(args.subparser, f"--only: unknown section {unknown[0]!r}; allowed: {allowed}")
-            html = book.build_book(profile=args.profile, only=args.only)
+            try:
+                html = book.build_book(profile=args.profile, only=args.only)
+            except ValueError as exc:  # an unknown --only section: named before anything runs
+                _fail(args.subparser, str(exc))
             print(f"book built: {html}")
             return 0
         params = {name: book.parse_parameter_value(value) for name, value in args.parameter}
