@@ -58,6 +58,17 @@ def test_exact_subspaces_are_recovered():
         np.testing.assert_allclose(U @ U.T, B @ B.T, atol=1e-10)
 
 
+def test_default_is_one_rank_of_20_for_every_class():
+    assert SVDClassifier().n_components == 20
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(90, 40))
+    y = np.repeat([0, 1, 2], 30)
+    clf = SVDClassifier().fit(X, y)
+    assert clf.n_components_.tolist() == [20, 20, 20]
+    # An energy fraction is still available when asked for explicitly.
+    assert SVDClassifier(n_components=0.5).fit(X, y).n_components_.max() < 20
+
+
 def test_rank_is_clipped_to_numerical_rank():
     rng = np.random.default_rng(1)
     _, draw = _subspace_data(rng)
@@ -221,7 +232,7 @@ def test_projection_pipelines():
         assert isinstance(pipe, Pipeline)
         pca = pipe.steps[0][1]
         assert isinstance(pca, PCA)
-        assert pca.n_components == 0.85 and pca.svd_solver == "full"
+        assert pca.n_components == 0.85 and pca.svd_solver == "covariance_eigh"
         pipe.fit(X[::2], y[::2])
         assert pipe.predict(X[1::2]).shape == (60,)
         assert pipe.score(X[1::2], y[1::2]) > 0.9, name

@@ -1,0 +1,414 @@
+"""The SVD-classifier section's computations, each cached on disk so that rebuilding the book never refits.
+
+Three studies back ``notebooks/09_svd_classifier.py``:
+
+- :func:`choose_rank` picks the rank of :class:`fcnbook.svd.SVDClassifier` from validation accuracy
+  (training and validation splits only; the test split is never read).
+- :func:`evaluate_models` fits the SVD classifier and the PCA pipelines on the training split and scores
+  them on the test set, with fit and predict times.
+- :func:`forensic_svc` refits the seed report's "SVD classifier", scikit-learn's default ``SVC()`` on raw
+  pixels, and scores it both on the images it was fitted on (resubstitution, what the seed's notebook printed)
+  and on the test set.
+
+Pixels are used as they are, scaled to [0, 1] (``fcnbook.data.load(..., normalization="none")``). The
+subspace classifier's class subspaces pass through the origin, so a black background should stay at zero; the
+RBF ``SVC`` with ``gamma="scale"`` and k-nearest neighbours give the same predictions under any scaling of all
+pixels by one constant, and PCA centres the data anyway.
+
+Cache: one JSON file per result under ``<results>/svd/`` (:func:`fcnbook.paths.results_dir`), named by a hash
+of everything the result depends on (dataset, data checksum, model and its parameters, training-set size, this
+module's :data:`CODE_VERSION` and the scikit-learn version), and storing that key in full. A file is reused
+only if its stored key equals the requested one; an unreadable or mismatched file is reported with a
+:class:`CacheWarning` and recomputed. Files are written atomically (temporary file, then ``os.replace``).
+Timings in the cache are those of the run that made it.
+
+Every computation runs with single-threaded BLAS and OpenMP (:data:`THREADS`). On two cores shared with other
+work, multi-threaded OpenBLAS was measured to make these small decompositions over ten times slower (a rank-60
+fit on 3000 images: 22.6 s with two threads, 1.4 s with one), and scikit-learn's SVC is single-threaded anyway,
+so one thread also keeps the timings comparable between methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .paths import results_dir
+from .svd import SVDClassifier, original_svc, projection_pipelines, rank_curve
+
+__all__ = [
+    "CODE_VERSION",
+    "DEFAULT_RANKS",
+    "FULL_SVC_SUBSET",
+    "PIXELS",
+    "QUICK_SVC_SUBSET",
+    "THREADS",
+    "CacheWarning",
+    "cache_dir",
+    "cached",
+    "choose_rank",
+    "describe_estimator",
+    "evaluate_models",
+    "forensic_sizes",
+    "forensic_svc",
+    "forensic_verdict",
+    "log_linear_extrapolation",
+    "svc_subset_for",
+]
+
+#: Bump when a change here or in :mod:`fcnbook.svd` alters any cached result; older files are then recomputed.
+CODE_VERSION = 1
+#: ``normalization`` passed to :func:`fcnbook.data.load`: pixels in [0, 1].
+PIXELS = "none"
+#: Ranks tried by :func:`choose_rank` unless told otherwise.
+DEFAULT_RANKS: tuple[int, ...] = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150)
+#: Training images for the RBF-SVC fits in the full profile. Measured on two shared cores (FashionMNIST,
+#: default ``SVC()``, single-threaded): 10 000 images take about 8 s to fit, 20 s to predict the test set and
+#: 23 s to predict the training images; 20 000 take 26-42 s, 82-86 s and 140-260 s (depending on the load
+#: from other work). Fitting grows roughly with the square of the training-set size, predicting with the
+#: number of support vectors times the number of images, so all 54 000 images would take about half an hour
+#: for the forensic check alone. With 20 000 every SVC of the section takes about seven minutes in total.
+FULL_SVC_SUBSET = 20_000
+#: Training images for the RBF-SVC fits in the quick profile: predicting the 10 000 test images dominates the
+#: quick section's time, and it grows with the number of support vectors.
+QUICK_SVC_SUBSET = 1_000
+#: Training-set sizes of the forensic curve in the full profile (the largest is :data:`FULL_SVC_SUBSET`).
+FULL_FORENSIC_SIZES: tuple[int, ...] = (2_000, 5_000, 10_000, FULL_SVC_SUBSET)
+#: BLAS/OpenMP threads for every computation of this module (see the module docstring).
+THREADS = 1
+SVD_LABEL = "SVD subspaces (rank {rank})"
+RAW_SVC_LABEL = "SVC() on raw pixels"
+
+
+class CacheWarning(UserWarning):
+    """A cached result could not be used (unreadable, or made for other inputs) and is recomputed."""
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+def cache_dir(root: Path | None = None) -> Path:
+    """Folder of this module's cache: ``<root>/svd`` with ``root`` defaulting to :func:`results_dir`."""
+    return Path(root or results_dir()) / "svd"
+
+
+def _canonical(obj):
+    """``obj`` as it reads back from JSON (tuples become lists, numpy scalars plain numbers)."""
+    return json.loads(json.dumps(obj, sort_keys=True, default=_json_default))
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _write_atomic(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=1, sort_keys=True, allow_nan=False, default=_json_default)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | None = None) -> dict:
+    """The result of ``compute()`` for ``key``, from the cache when a current copy is there.
+
+    Parameters
+    ----------
+    kind : str
+        Short name of the computation (file name prefix), e.g. ``"rank"``.
+    key : dict
+        Everything the result depends on (JSON-serialisable). :data:`CODE_VERSION` and the scikit-learn
+        version are added.
+    compute : callable
+        Returns the result as a JSON-serialisable dict of finite numbers, strings and lists.
+    root : Path, optional
+        Results root; default :func:`fcnbook.paths.results_dir`.
+
+    Returns
+    -------
+    dict
+        The result, plus ``"cached"``: True when it was read from disk.
+    """
+    import sklearn
+
+    full_key = _canonical({"kind": kind, "code_version": CODE_VERSION, "sklearn": sklearn.__version__, **key})
+    digest = hashlib.sha256(json.dumps(full_key, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir(root) / f"{kind}-{digest}.json"
+    if path.exists():
+        try:
+            record = json.loads(path.read_text())
+            if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
+                raise ValueError("no result in the file")
+            if record.get("key") != full_key:
+                raise ValueError("made for other inputs")
+            return {**record["result"], "cached": True}
+        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            warnings.warn(f"{path}: cached result unusable ({exc}); recomputing", CacheWarning, stacklevel=2)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=THREADS):
+        result = _canonical(compute())
+    _write_atomic(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    return {**result, "cached": False}
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _numpy(t) -> np.ndarray:
+    """A CPU numpy view of a torch tensor (or any array-like)."""
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _timed(f):
+    """``f()``, its wall-clock seconds and the CPU seconds of this process."""
+    w, c = time.perf_counter(), time.process_time()
+    out = f()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def _plain(value):
+    """A JSON-friendly stand-in for an estimator parameter value."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "get_params"):
+        return describe_estimator(value)
+    return repr(value)
+
+
+def describe_estimator(est) -> dict:
+    """Class name and every parameter of ``est`` (each step of a Pipeline in turn), for cache keys."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(est, Pipeline):
+        return {"class": "Pipeline", "steps": [[name, describe_estimator(step)] for name, step in est.steps]}
+    params = est.get_params(deep=False)
+    return {"class": type(est).__qualname__, "params": {k: _plain(params[k]) for k in sorted(params)}}
+
+
+def _load(dataset: str, subset: int | None, split_seed: int, val_fraction: float):
+    from .data import load
+
+    return load(dataset, normalization=PIXELS, subset=subset, split_seed=split_seed, val_fraction=val_fraction)
+
+
+def svc_subset_for(profile: str, svd_subset: int | None = None, svc_subset: int | None = None) -> int | None:
+    """Training images for the RBF-SVC fits.
+
+    ``svc_subset`` if given; otherwise :data:`FULL_SVC_SUBSET` in the full profile and
+    :data:`QUICK_SVC_SUBSET` in any other, either capped at ``svd_subset`` when that is smaller.
+    """
+    if svc_subset is not None:
+        return int(svc_subset)
+    n = FULL_SVC_SUBSET if profile == "full" else QUICK_SVC_SUBSET
+    return n if svd_subset is None else min(int(svd_subset), n)
+
+
+def forensic_sizes(svc_n: int | None, profile: str) -> list[int | None]:
+    """Training-set sizes for the forensic curve: several up to ``svc_n`` in the full profile, else ``svc_n``."""
+    if profile != "full":
+        return [svc_n]
+    sizes = [n for n in FULL_FORENSIC_SIZES if svc_n is None or n < svc_n]
+    return [*sizes, svc_n]
+
+
+# ----------------------------------------------------------------------------------------------- studies
+
+
+def choose_rank(splits, ranks: Sequence[int] | None = None, *, root: Path | None = None) -> dict:
+    """Validation accuracy of :class:`SVDClassifier` for each rank, and the rank that maximises it.
+
+    Only ``splits.x_train``, ``y_train``, ``x_val``, ``y_val``, ``dataset`` and ``checksum`` are read; the
+    test split is never touched. Pixels should be as :data:`PIXELS` says (``load(..., normalization="none")``);
+    the checksum records which scaling was used.
+
+    Parameters
+    ----------
+    splits : fcnbook.data.Splits
+    ranks : sequence of int, optional
+        Ranks to try; default :data:`DEFAULT_RANKS`.
+    root : Path, optional
+        Results root of the cache.
+
+    Returns
+    -------
+    dict
+        ``ranks``, ``val_accuracy`` (one per rank), ``best_rank`` (the highest validation accuracy; ties go
+        to the smaller rank), ``best_val_accuracy``, ``n_train``, ``n_val``, ``seconds`` (wall, for the
+        whole curve), ``dataset``, ``cached``.
+    """
+    ranks = [int(r) for r in (DEFAULT_RANKS if ranks is None else ranks)]
+    key = {"dataset": splits.dataset, "checksum": splits.checksum, "ranks": ranks}
+
+    def compute():
+        x_tr, y_tr = _numpy(splits.x_train), _numpy(splits.y_train)
+        x_va, y_va = _numpy(splits.x_val), _numpy(splits.y_val)
+        acc, wall, _ = _timed(lambda: rank_curve(x_tr, y_tr, x_va, y_va, ranks))
+        best = min(range(len(ranks)), key=lambda i: (-acc[i], ranks[i]))  # ties: the smaller rank
+        return {"dataset": splits.dataset, "ranks": ranks, "val_accuracy": acc, "best_rank": ranks[best],
+                "best_val_accuracy": acc[best], "n_train": len(y_tr), "n_val": len(y_va), "seconds": wall}
+
+    return cached("rank", key, compute, root=root)
+
+
+def _fit_and_score(est, x_tr, y_tr, x_te, y_te) -> dict:
+    _, fit_s, fit_cpu = _timed(lambda: est.fit(x_tr, y_tr))
+    pred, pred_s, pred_cpu = _timed(lambda: est.predict(x_te))
+    out = {"n_train": len(y_tr), "n_test": len(y_te), "test_accuracy": float(np.mean(pred == y_te)),
+           "fit_seconds": fit_s, "predict_seconds": pred_s, "fit_cpu_seconds": fit_cpu,
+           "predict_cpu_seconds": pred_cpu}
+    if hasattr(est, "named_steps") and "pca" in est.named_steps:
+        out["pca_components"] = int(est.named_steps["pca"].n_components_)
+    if hasattr(est, "n_components_") and isinstance(est, SVDClassifier):
+        out["ranks"] = [int(r) for r in est.n_components_]
+    head = est[-1] if hasattr(est, "steps") else est
+    if hasattr(head, "n_support_"):
+        out["n_support"] = int(np.sum(head.n_support_))
+    return out
+
+
+def _model_result(name, est, splits, *, root) -> dict:
+    key = {"dataset": splits.dataset, "checksum": splits.checksum, "model": name,
+           "estimator": describe_estimator(est), "n_train": len(splits.y_train)}
+
+    def compute():
+        res = _fit_and_score(est, _numpy(splits.x_train), _numpy(splits.y_train), _numpy(splits.x_test),
+                             _numpy(splits.y_test))
+        return {"model": name, **res}
+
+    return cached("model", key, compute, root=root)
+
+
+def evaluate_models(dataset: str, rank: int, subset: int | None = None, *, svc_subset: int | None = None,
+                    energy: float = 0.85, split_seed: int = 0, val_fraction: float = 0.1,
+                    root: Path | None = None) -> pd.DataFrame:
+    """Test accuracy and cost of the SVD classifier and of each PCA pipeline.
+
+    Every model is fitted on the training split (pixels in [0, 1]) and scored once on the whole test set.
+
+    Parameters
+    ----------
+    dataset : {"fashion", "mnist"}
+    rank : int
+        Rank of :class:`SVDClassifier` (choose it with :func:`choose_rank`).
+    subset : int, optional
+        Stratified subset of the training split for every model; ``None`` = all of it.
+    svc_subset : int, optional
+        Smaller stratified subset for the pipelines whose head is an RBF SVC (its cost grows faster than
+        linearly with the training set); ``None`` = the same as ``subset``.
+    energy : float
+        Fraction of variance PCA keeps in the pipelines (:func:`fcnbook.svd.projection_pipelines`).
+    split_seed, val_fraction
+        As in :func:`fcnbook.data.load`.
+    root : Path, optional
+        Results root of the cache.
+
+    Returns
+    -------
+    DataFrame
+        One row per model, indexed by ``model``: ``n_train``, ``n_test``, ``test_accuracy``, ``fit_seconds``,
+        ``predict_seconds`` (wall clock, the whole test set), their CPU-time counterparts, ``pca_components``,
+        ``n_support``, ``cached``.
+    """
+    splits = _load(dataset, subset, split_seed, val_fraction)
+    if svc_subset is not None and svc_subset < len(splits.y_train):
+        svc_splits = _load(dataset, svc_subset, split_seed, val_fraction)
+    else:
+        svc_splits = splits
+    models = [(SVD_LABEL.format(rank=rank), SVDClassifier(n_components=rank), splits)]
+    for name, pipe in projection_pipelines(energy).items():
+        models.append((name, pipe, svc_splits if name.endswith("+SVC") else splits))
+    rows = [_model_result(name, est, s, root=root) for name, est, s in models]
+    return pd.DataFrame(rows).set_index("model")
+
+
+def forensic_svc(dataset: str, n_train: int | None, *, resubstitution: bool = True, split_seed: int = 0,
+                 val_fraction: float = 0.1, root: Path | None = None) -> dict:
+    """The seed report's "SVD classifier" refitted: default ``SVC()`` on raw pixels scaled to [0, 1].
+
+    It is fitted on a stratified subset of ``n_train`` images of the training split (``None``: all of it)
+    and scored on the test set and, with ``resubstitution``, on exactly the images it was fitted on (what the
+    seed's notebook printed). Predicting the training images costs about ``n_train / 10 000`` times as much
+    as predicting the test set, so it can be left out where only the test accuracy is wanted.
+
+    Returns
+    -------
+    dict
+        ``dataset``, ``n_train``, ``n_test``, ``train_accuracy`` (resubstitution; ``None`` without it),
+        ``test_accuracy``, ``fit_seconds``, ``predict_train_seconds`` (``None`` without it),
+        ``predict_test_seconds`` (wall clock), ``n_support``, ``cached``.
+    """
+    splits = _load(dataset, n_train, split_seed, val_fraction)
+    est = original_svc()
+    key = {"dataset": dataset, "checksum": splits.checksum, "estimator": describe_estimator(est),
+           "n_train": len(splits.y_train), "resubstitution": bool(resubstitution)}
+
+    def compute():
+        x_tr, y_tr = _numpy(splits.x_train), _numpy(splits.y_train)
+        x_te, y_te = _numpy(splits.x_test), _numpy(splits.y_test)
+        _, fit_s, _ = _timed(lambda: est.fit(x_tr, y_tr))
+        p_te, te_s, _ = _timed(lambda: est.predict(x_te))
+        train_acc = tr_s = None
+        if resubstitution:
+            p_tr, tr_s, _ = _timed(lambda: est.predict(x_tr))
+            train_acc = float(np.mean(p_tr == y_tr))
+        return {"dataset": dataset, "n_train": len(y_tr), "n_test": len(y_te), "train_accuracy": train_acc,
+                "test_accuracy": float(np.mean(p_te == y_te)), "fit_seconds": fit_s,
+                "predict_train_seconds": tr_s, "predict_test_seconds": te_s,
+                "n_support": int(np.sum(est.n_support_))}
+
+    return cached("forensic", key, compute, root=root)
+
+
+def forensic_verdict(paper: float, train_accuracy: float, test_accuracy: float) -> dict:
+    """Which of two accuracies a reported figure is closer to.
+
+    Returns
+    -------
+    dict
+        ``closer`` (``"train"`` or ``"test"``; ``"tie"`` if equally close), ``d_train`` and ``d_test`` (the
+        absolute differences), ``ratio`` (the larger difference over the smaller; inf if the smaller is 0).
+    """
+    d_train, d_test = abs(paper - train_accuracy), abs(paper - test_accuracy)
+    closer = "tie" if math.isclose(d_train, d_test, abs_tol=1e-12) else ("train" if d_train < d_test else "test")
+    small, large = sorted([d_train, d_test])
+    return {"closer": closer, "d_train": d_train, "d_test": d_test,
+            "ratio": math.inf if small == 0 else large / small}
+
+
+def log_linear_extrapolation(n: Sequence[float], y: Sequence[float], at: float, last: int = 3) -> float:
+    """Value at ``at`` of the least-squares line through ``(log n, y)`` over the ``last`` largest ``n``.
+
+    A rough guide for how an accuracy measured on training subsets would continue to a larger training set;
+    using only the largest sizes follows a curve that bends. Needs at least two points.
+    """
+    n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
+    if n.shape != y.shape or n.size < 2 or last < 2:
+        raise ValueError("need at least two (n, y) points of equal count and last >= 2")
+    order = np.argsort(n)[-last:]
+    slope, intercept = np.polyfit(np.log(n[order]), y[order], 1)
+    return float(intercept + slope * np.log(at))
