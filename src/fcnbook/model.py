@@ -150,7 +150,7 @@ class FCN(nn.Module):
                 break
             if self.config.batch_norm:
                 x = self._batch_norm(x, i)
-            x = torch.relu(x)
+            x = torch.relu_(x)  # in place: the matmul/batch-norm output is not needed again, saves a pass
             if p and self.training:
                 x = x * self._dropout_mask(x, p, dropout_generators)
         return x

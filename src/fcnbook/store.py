@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .config import RunConfig
+from .jsonio import write_json_atomic
 from .paths import results_dir
 from .train import TRAINING_CODE_VERSION, RunResult, fit
 
@@ -46,20 +45,6 @@ def _finite_or_none(x):
     return x
 
 
-def _write_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, separators=(",", ":"), allow_nan=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(result: RunResult, data_checksum: str, root: Path | None = None) -> Path:
     """Write ``result`` as the record of its (config, seed)."""
     payload = {
@@ -81,7 +66,7 @@ def save(result: RunResult, data_checksum: str, root: Path | None = None) -> Pat
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     path = record_path(result.config, result.seed, root)
-    _write_atomic(path, _finite_or_none(payload))
+    write_json_atomic(path, _finite_or_none(payload), separators=(",", ":"))
     return path
 
 

@@ -33,8 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .jsonio import write_json_atomic
 from .paths import results_dir
 from .svd import SVDClassifier, original_svc, projection_pipelines, rank_curve
 
@@ -115,20 +114,6 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _write_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1, sort_keys=True, allow_nan=False, default=_json_default)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | None = None) -> dict:
     """The result of ``compute()`` for ``key``, from the cache when a current copy is there.
 
@@ -168,7 +153,8 @@ def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | No
 
     with threadpool_limits(limits=THREADS):
         result = _canonical(compute())
-    _write_atomic(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    record = {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    write_json_atomic(path, record, indent=1, sort_keys=True, default=_json_default)
     return {**result, "cached": False}
 
 
