@@ -50,5 +50,5 @@ if slow:
     lines.append(f"More than five points below the best after {base.epochs} epochs: {', '.join(slow)}.")
 sgd = table.loc[[n for n in s.index if n.startswith("sgd")], "test acc (mean)"]
 if len(sgd) > 1 and sgd.is_monotonic_decreasing:
-    lines.append("For SGD, accuracy falls with the learning rate: the smaller steps have not converged yet.")
+    lines.append("For SGD, accuracy drops as the learning rate gets smaller: the smaller steps have not converged yet.")
 display(Markdown(" ".join(lines)))

@@ -107,7 +107,8 @@ def accuracy_table(runs: pd.DataFrame, names: dict | None = None) -> pd.DataFram
 def style(table: pd.DataFrame, digits: int = 4):
     """A pandas Styler with fixed decimals, for display in the book."""
     numeric = table.select_dtypes("number").columns
-    return table.style.format({c: f"{{:.{digits}f}}" for c in numeric if c not in ("n", "diverged")})
+    styler = table.style.format({c: f"{{:.{digits}f}}" for c in numeric if c not in ("n", "diverged")})
+    return styler.set_table_styles([{"selector": "th, td", "props": "padding: 0.15em 0.7em;"}])
 
 
 def example_grid(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], per_class: int = 8):
