@@ -3,10 +3,11 @@
 Per hidden layer: Linear -> [BatchNorm1d] -> ReLU -> [Dropout]; then a Linear output layer (the logits).
 
 Every run of the report is repeated over seeds, and one small network cannot keep two CPU cores busy, so the
-S seeds of one configuration are trained *together*: each weight has shape ``(S, fan_in, fan_out)`` and a layer is
-one batched matmul (``torch.baddbmm``). Nothing is shared between members: member ``s`` has its own initial weights,
-its own batch-norm statistics and its own dropout masks, so it computes exactly what a lone network with seed ``s``
-computes. ``S = 1`` is the ordinary single network; there is no second implementation.
+S seeds of one configuration are trained *together*: each weight has shape ``(S, fan_in, fan_out)`` and a layer
+is one stacked matmul (:func:`fcnbook.kernels.stacked_linear`, equal to ``torch.baddbmm``). Nothing is shared
+between members: member ``s`` has its own initial weights, its own batch-norm statistics and its own dropout
+masks, so it computes exactly what a lone network with seed ``s`` computes. ``S = 1`` is the ordinary single
+network; there is no second implementation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from .config import RunConfig
+from .kernels import DropoutMasks, stacked_linear
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's defaults, so that S = 1 matches PyTorch's own module
 BN_MOMENTUM = 0.1
@@ -71,7 +73,7 @@ class FCN(nn.Module):
     each bias (S, 1, fan_out); with batch norm the hidden Linears have no bias (``has_bias``). Batch norm keeps
     per-member ``bn_weight``/``bn_bias`` parameters and
     ``running_mean``/``running_var`` buffers of shape (S, width), with ``nn.BatchNorm1d``'s eps and momentum.
-    Dropout masks come from the per-member generators passed to :meth:`forward`.
+    Dropout masks come from the per-member :class:`~fcnbook.kernels.DropoutMasks` passed to :meth:`forward`.
     """
 
     def __init__(self, config: RunConfig, init_seeds: Sequence[int], in_features: int = 784, n_classes: int = 10):
@@ -125,15 +127,15 @@ class FCN(nn.Module):
         scale = self.bn_weight[i] * torch.rsqrt(var + BN_EPS)
         return (h - mean.unsqueeze(1)) * scale.unsqueeze(1) + self.bn_bias[i].unsqueeze(1)
 
-    def forward(self, x: torch.Tensor, dropout_generators: Sequence[torch.Generator] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, dropout_masks: DropoutMasks | None = None) -> torch.Tensor:
         """Logits of every member.
 
         Parameters
         ----------
         x : Tensor
             (S, B, in_features), member ``s`` reading ``x[s]``; or (B, in_features), shared by all members.
-        dropout_generators : sequence of torch.Generator, optional
-            One per member; needed in training mode when the config has dropout.
+        dropout_masks : DropoutMasks, optional
+            One stream per member; needed in training mode when the config has dropout.
 
         Returns
         -------
@@ -142,26 +144,20 @@ class FCN(nn.Module):
         if x.dim() == 2:
             x = x.expand(self.size, *x.shape)
         p = self.config.dropout
+        if p and self.training and (dropout_masks is None or len(dropout_masks) != self.size):
+            raise ValueError("dropout_masks must hold one stream per member in training mode")
         last = len(self.weights) - 1
         biases = iter(self.biases)
         for i, w in enumerate(self.weights):
-            x = torch.baddbmm(next(biases), x, w) if self.has_bias[i] else torch.bmm(x, w)
+            x = stacked_linear(x, w, next(biases) if self.has_bias[i] else None)
             if i == last:
                 break
             if self.config.batch_norm:
                 x = self._batch_norm(x, i)
             x = torch.relu_(x)  # in place: the matmul/batch-norm output is not needed again, saves a pass
             if p and self.training:
-                x = x * self._dropout_mask(x, p, dropout_generators)
+                x = x * dropout_masks(x.shape[1:], p, dtype=x.dtype, device=x.device)
         return x
-
-    def _dropout_mask(self, x: torch.Tensor, p: float, generators) -> torch.Tensor:
-        """Inverted-dropout mask (S, B, C): each member's entries from its own generator, scaled by 1/(1-p)."""
-        if generators is None or len(generators) != self.size:
-            raise ValueError("dropout_generators must hold one generator per member in training mode")
-        shape = x.shape[1:]
-        masks = [torch.empty(shape, device=x.device).bernoulli_(1 - p, generator=g) for g in generators]
-        return torch.stack(masks).div_(1 - p)
 
     def member(self, s: int) -> nn.Sequential:
         """Member ``s`` as an ordinary ``nn.Sequential`` in eval mode (for inspection and oracle tests)."""
