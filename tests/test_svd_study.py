@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 
 from fcnbook import svd_study
@@ -295,3 +296,23 @@ def test_real_data_smoke(root):
     rows = svd_study.evaluate_models("mnist", rank=res["best_rank"], subset=500, svc_subset=300)
     assert rows.loc[f"SVD subspaces (rank {res['best_rank']})", "test_accuracy"] > 0.8
     assert rows.loc["PCA(85%)+SVC", "n_train"] == 300
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_threaded_predict_equals_one_predict_call(workers, monkeypatch):
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 20)), rng.integers(0, 4, 300)
+    est = SVC().fit(x, y)
+    x_new = rng.normal(size=(1601, 20))  # not a multiple of the block count
+    monkeypatch.setattr(svd_study, "PREDICT_MIN_BLOCK", 100)
+    calls = []
+    real = est.predict
+    monkeypatch.setattr(est, "predict", lambda rows: calls.append(len(rows)) or real(rows))
+    got = svd_study.predict(est, x_new, workers=workers)
+    np.testing.assert_array_equal(got, real(x_new))
+    assert len(calls) == workers and sum(calls) == len(x_new)
+    calls.clear()
+    svd_study.predict(est, x_new[:150], workers=workers)  # too few rows for two blocks: one call
+    assert calls == [150]

@@ -26,6 +26,12 @@ Every computation runs with single-threaded BLAS and OpenMP (:data:`THREADS`). O
 work, multi-threaded OpenBLAS was measured to make these small decompositions over ten times slower (a rank-60
 fit on 3000 images: 22.6 s with two threads, 1.4 s with one), and scikit-learn's SVC is single-threaded anyway,
 so one thread also keeps the timings comparable between methods.
+
+Predictions are the exception that uses both cores: every model here predicts each image on its own, so
+:func:`predict` splits the images into :data:`PREDICT_WORKERS` contiguous blocks and predicts them in as many
+threads (libsvm releases the GIL), each still with single-threaded BLAS. The predictions are those of one
+``est.predict`` call, element for element (tested); the wall-clock time of predicting with ``SVC`` halves on
+two cores (7.9 s -> 4.1 s for 4000 images, measured).
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +69,13 @@ __all__ = [
     "forensic_sizes",
     "forensic_svc",
     "forensic_verdict",
+    "predict",
     "log_linear_extrapolation",
     "svc_subset_for",
 ]
 
 #: Bump when a change here or in :mod:`fcnbook.svd` alters any cached result; older files are then recomputed.
-CODE_VERSION = 1
+CODE_VERSION = 2  # 2: predictions in PREDICT_WORKERS threads (same predictions, shorter wall-clock times)
 #: ``normalization`` passed to :func:`fcnbook.data.load`: pixels in [0, 1].
 PIXELS = "none"
 #: Ranks tried by :func:`choose_rank` unless told otherwise.
@@ -85,6 +94,10 @@ QUICK_SVC_SUBSET = 1_000
 FULL_FORENSIC_SIZES: tuple[int, ...] = (2_000, 5_000, 10_000, FULL_SVC_SUBSET)
 #: BLAS/OpenMP threads for every computation of this module (see the module docstring).
 THREADS = 1
+#: Threads that share one prediction (:func:`predict`): the CPUs this process may use.
+PREDICT_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+#: Fewer images than this are predicted in one call: a thread pool would cost more than it saves.
+PREDICT_MIN_BLOCK = 500
 SVD_LABEL = "SVD subspaces (rank {rank})"
 RAW_SVC_LABEL = "SVC() on raw pixels"
 
@@ -171,6 +184,18 @@ def _timed(f):
     w, c = time.perf_counter(), time.process_time()
     out = f()
     return out, time.perf_counter() - w, time.process_time() - c
+
+
+def predict(est, x: np.ndarray, workers: int | None = None) -> np.ndarray:
+    """``est.predict(x)``, computed as contiguous blocks of rows in ``workers`` threads (default
+    :data:`PREDICT_WORKERS`) and concatenated in order. Valid for estimators that predict each row on its own,
+    as every model of this module does."""
+    workers = PREDICT_WORKERS if workers is None else int(workers)
+    blocks = min(workers, len(x) // PREDICT_MIN_BLOCK)
+    if blocks <= 1:
+        return est.predict(x)
+    with ThreadPoolExecutor(blocks) as pool:
+        return np.concatenate(list(pool.map(est.predict, np.array_split(x, blocks))))
 
 
 def _plain(value):
@@ -263,7 +288,7 @@ def choose_rank(splits, ranks: Sequence[int] | None = None, *, root: Path | None
 
 def _fit_and_score(est, x_tr, y_tr, x_te, y_te) -> dict:
     _, fit_s, fit_cpu = _timed(lambda: est.fit(x_tr, y_tr))
-    pred, pred_s, pred_cpu = _timed(lambda: est.predict(x_te))
+    pred, pred_s, pred_cpu = _timed(lambda: predict(est, x_te))
     out = {"n_train": len(y_tr), "n_test": len(y_te), "test_accuracy": float(np.mean(pred == y_te)),
            "fit_seconds": fit_s, "predict_seconds": pred_s, "fit_cpu_seconds": fit_cpu,
            "predict_cpu_seconds": pred_cpu}
@@ -357,10 +382,10 @@ def forensic_svc(dataset: str, n_train: int | None, *, resubstitution: bool = Tr
         x_tr, y_tr = _numpy(splits.x_train), _numpy(splits.y_train)
         x_te, y_te = _numpy(splits.x_test), _numpy(splits.y_test)
         _, fit_s, _ = _timed(lambda: est.fit(x_tr, y_tr))
-        p_te, te_s, _ = _timed(lambda: est.predict(x_te))
+        p_te, te_s, _ = _timed(lambda: predict(est, x_te))
         train_acc = tr_s = None
         if resubstitution:
-            p_tr, tr_s, _ = _timed(lambda: est.predict(x_tr))
+            p_tr, tr_s, _ = _timed(lambda: predict(est, x_tr))
             train_acc = float(np.mean(p_tr == y_tr))
         return {"dataset": dataset, "n_train": len(y_tr), "n_test": len(y_te), "train_accuracy": train_acc,
                 "test_accuracy": float(np.mean(p_te == y_te)), "fit_seconds": fit_s,
