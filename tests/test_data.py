@@ -211,3 +211,15 @@ def test_real_files_verify_and_load():
         xt, yt = data.load_raw(dataset, False)
         assert x.shape == (60000, 28, 28) and y.shape == (60000,) and xt.shape == (10000, 28, 28)
         assert np.bincount(yt.numpy()).sum() == 10000 and int(y.max()) == 9
+
+
+def test_pixel_moments_equal_the_direct_float64_computation():
+    import torch
+
+    from fcnbook.data import _pixel_moments
+
+    raw = torch.randint(0, 256, (3000, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    x = raw.reshape(3000, -1).to(torch.float32).div_(255.0)  # the pixels exactly as load() scales them
+    mean, std = _pixel_moments(raw)
+    assert mean == pytest.approx(float(x.double().mean()), rel=1e-14)
+    assert std == pytest.approx(float(x.double().std(unbiased=False)), rel=1e-14)
