@@ -147,7 +147,7 @@ def spread(xs) -> str:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of (b, c, a, d); default 3")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of (b, c, a, d); default 5")
     p.add_argument("--single-epochs", type=int, default=2,
                    help="timed epochs per round of (b), after one discarded warm-up epoch; default 2")
     p.add_argument("--stacked-epochs", type=int, default=1,
@@ -199,6 +199,7 @@ def main(argv=None) -> dict:
     rss_training = None
     tut_batches = args.tutorial_batches or None
     others = []  # share of the CPUs other processes used just before each round (we sleep meanwhile)
+    paired = {"b": [], "c": [], "sgemm": []}  # per-round medians, to compare b, c and d within one round
     for r in range(args.rounds):
         wait_quiet(args.quiet_wait)
         others.append(busy_fraction(0.5))
@@ -206,11 +207,13 @@ def main(argv=None) -> dict:
             res = fit(config.replace(epochs=1 + args.single_epochs), 0, data=splits, device=args.device,
                       progress=False)
         single += res.history["seconds"][1:]
+        paired["b"].append(median(res.history["seconds"][1:]))
         util["b"].append(c.util)
         with Clock() as c:
             res = fit(config.replace(epochs=1 + args.stacked_epochs), SEEDS, data=splits, device=args.device,
                       progress=False)
         stacked += res[0].history["seconds"][1:]  # already divided by the number of seeds
+        paired["c"].append(median(res[0].history["seconds"][1:]))
         util["c"].append(c.util)
         with Clock() as c:
             seconds, seen = tutorial.run(tut_batches)
@@ -220,6 +223,7 @@ def main(argv=None) -> dict:
             rss_training = peak_rss_mb()  # before the sgemm matrices are touched
         with Clock() as c:
             sgemm += sgemm_samples(a_mat, b_mat, args.sgemm_repeats)
+        paired["sgemm"].append(median(sgemm[-args.sgemm_repeats:]))
         util["d"].append(c.util)
         loads.append(os.getloadavg()[0])
         print(f"round {r + 1}/{args.rounds}: b {single[-1]:.2f} s, c {stacked[-1]:.2f} s/seed, "
@@ -231,6 +235,10 @@ def main(argv=None) -> dict:
     pct = lambda flop, s: 100 * flop / s / 1e9 / peak  # noqa: E731
     pct_b, pct_c = pct(epoch_flop, b_s), pct(epoch_flop, c_s)
     rss_total = peak_rss_mb()
+    # The machine's speed drifts between rounds (sgemm varied 200-307 GFLOP/s within one run), so the same
+    # figures are also given per round, each against that round's own sgemm, and their median reported.
+    pct_c_rounds = [100 * epoch_flop / c / 1e9 / g for c, g in zip(paired["c"], paired["sgemm"], strict=True)]
+    b_over_c_rounds = [b / c for b, c in zip(paired["b"], paired["c"], strict=True)]
     u = {k: round(median(v), 2) for k, v in util.items()}
 
     tut_how = "whole epochs" if tut_batches is None else f"{tut_batches} batches of {TUTORIAL_BATCH} per round"
@@ -261,6 +269,8 @@ def main(argv=None) -> dict:
         verdict = "met" if value >= target else "NOT met"
         print(f"{name:22}{value:8.2f}{unit}   (target >= {target:g}{unit.strip()}: {verdict})")
     print(f"(b), % of sgemm peak    {pct_b:8.2f} %")
+    print(f"per round, against the same round's sgemm: c {median(pct_c_rounds):.1f} % of peak "
+          f"(rounds {spread(pct_c_rounds)}), b / c {median(b_over_c_rounds):.2f}x (rounds {spread(b_over_c_rounds)})")
     print(f"peak RSS: {rss_training:.0f} MB before the sgemm buffers ({rss_load:.0f} MB of it reached while "
           f"loading the data), {rss_total:.0f} MB at the end")
     print(f"load average: start {' '.join(f'{x:.2f}' for x in load_start)}, "
@@ -281,6 +291,8 @@ def main(argv=None) -> dict:
         "epoch_train_gflop": train_flop / 1e9,
         "percent_of_peak": pct_c,
         "percent_of_peak_single": pct_b,
+        "percent_of_peak_paired": median(pct_c_rounds),
+        "b_over_c_paired": median(b_over_c_rounds),
         "a_over_b": a_s / b_s,
         "b_over_c": b_s / c_s,
         "targets": {k: {"target": TARGETS[k], "value": v, "met": v >= TARGETS[k]}
@@ -294,7 +306,8 @@ def main(argv=None) -> dict:
                          "others_cpu_share_before_rounds": others, "cpu_pressure_end": cpu_pressure()},
         "cpu_util": u,
         "samples": {"tutorial_epoch_s": tut, "single_epoch_s": single, "stacked_epoch_per_seed_s": stacked,
-                    "sgemm_gflops": sgemm},
+                    "sgemm_gflops": sgemm, "per_round": {**paired, "percent_of_peak": pct_c_rounds,
+                                                          "b_over_c": b_over_c_rounds}},
         "method": {
             "rounds": args.rounds,
             "tutorial": f"{tut_how}, seconds per sample x {n_train} (Subset of fcnbook's training indices)",
