@@ -94,6 +94,27 @@ def test_load_raw_matches_files_and_is_cached(root):
     assert data.load_raw("fashion", False, root)[0].shape == (100, 28, 28)
 
 
+def test_read_idx_agrees_with_torchvision(root):
+    # the oracle: torchvision's own dataset class reading the same folder
+    from torchvision.datasets import FashionMNIST
+
+    for train in (True, False):
+        ref = FashionMNIST(str(root), train=train, download=False)
+        x, y = data.load_raw("fashion", train, root)
+        assert torch.equal(x, ref.data) and torch.equal(y, ref.targets)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x00\x00\x00\x00", "not an unsigned-byte IDX file"),  # float type
+    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", "header declares shape (5,)"),
+])
+def test_read_idx_rejects_bad_files(tmp_path, content, words):
+    path = tmp_path / "f-idx1-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(data.DataError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        data.read_idx(path)
+
+
 # --------------------------------------------------------------------------------------------- splits
 
 

@@ -176,18 +176,38 @@ def info(root=None) -> str:
     return "\n".join(lines)
 
 
+def read_idx(path: Path) -> np.ndarray:
+    """An unsigned-byte IDX file (the MNIST format) as a numpy array of its declared shape.
+
+    Header: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions, then each dimension
+    as a big-endian int32. torchvision reads the same files the same way (``tests/test_data.py`` compares the
+    two); reading them here saves importing torchvision, 2.6 s of every section's start-up.
+    """
+    raw = Path(path).read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file (header {raw[:4].hex()})")
+    ndim = raw[3]
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    body = 4 + 4 * ndim
+    if len(raw) - body != int(np.prod(dims)):
+        raise DataError(f"{path}: header declares shape {dims} but the file holds {len(raw) - body} bytes of data")
+    return np.frombuffer(raw, dtype=np.uint8, offset=body).reshape(dims)
+
+
 @functools.lru_cache(maxsize=8)
 def _read(dataset: str, train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
-    import torchvision
 
-    cls = getattr(torchvision.datasets, FOLDERS[dataset])
-    ds = cls(root, train=train, download=False)
-    return ds.data, ds.targets.to(torch.int64)
+    d = Path(root) / FOLDERS[dataset] / "raw"
+    prefix = "train" if train else "t10k"
+    images = read_idx(d / f"{prefix}-images-idx3-ubyte")
+    labels = read_idx(d / f"{prefix}-labels-idx1-ubyte")
+    # copies: frombuffer arrays are read-only views of the bytes object
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
 
 def load_raw(dataset: str, train: bool, root=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Verified raw images and labels, read through torchvision and cached per process.
+    """Verified raw images and labels, read from the IDX files and cached per process.
 
     Returns
     -------
