@@ -13,7 +13,7 @@ current        fcnbook's FCN.forward (baddbmm + torch.relu), x_train[idx] gather
 relu_          the same with in-place ReLU (torch.relu_ on the baddbmm output)
 index_select   gather with x_train.index_select(0, idx.flatten()).view(S, B, 784) instead of x_train[idx]
 loop           per-member torch.addmm on w.unbind(0) instead of one baddbmm over the stack
-loop_fn        StackedLinear below: an autograd.Function whose forward and backward run one torch.mm per
+loop_fn        fcnbook.kernels.StackedLinear: an autograd.Function whose forward and backward run one torch.mm per
                member, writing straight into the stacked output / gradient (no unbind/stack copies)
 all            loop_fn + relu_ + index_select
 gather_only    just the input gather of the current code (what part of a step it costs)
@@ -31,42 +31,10 @@ import torch.nn.functional as F
 from quiet import wait_quiet
 
 from fcnbook.config import RunConfig
+from fcnbook.kernels import StackedLinear  # the adopted version of this candidate (training code version 2)
 from fcnbook.model import FCN
 
 N, D, B = 54_000, 784, 512
-
-
-class StackedLinear(torch.autograd.Function):
-    """``x @ w + b`` for S members, (S, B, in) @ (S, in, out) + (S, 1, out), as S two-thread GEMMs.
-
-    MKL's batched GEMM (behind ``torch.bmm``/``baddbmm`` on CPU) gives whole members to threads, so S = 5 on two
-    threads computes 3 + 2 members and idles a core for a sixth of the time; one ``torch.mm`` per member splits
-    every product over both threads instead. Results go straight into slices of one stacked tensor.
-    """
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        out = torch.empty(x.shape[0], x.shape[1], w.shape[2], dtype=x.dtype, device=x.device)
-        for s in range(x.shape[0]):
-            torch.addmm(b[s], x[s], w[s], out=out[s])
-        ctx.save_for_backward(x, w)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = torch.empty(x.shape, dtype=g.dtype, device=g.device)
-            for s in range(x.shape[0]):
-                torch.mm(g[s], w[s].T, out=gx[s])
-        if ctx.needs_input_grad[1]:
-            gw = torch.empty_like(w)
-            for s in range(x.shape[0]):
-                torch.mm(x[s].T, g[s], out=gw[s])
-        if ctx.needs_input_grad[2]:
-            gb = g.sum(1, keepdim=True)
-        return gx, gw, gb
 
 
 def forward(model: FCN, x: torch.Tensor, *, inplace: bool = False, loop: bool = False,
