@@ -25,7 +25,7 @@ def run(*args, env=None):
 ])
 def test_bad_train_input_exits_2_with_one_line(args, capsys, monkeypatch):
     # Fail before any work: training or loading data here would be a bug.
-    monkeypatch.setattr("fcnbook.store.run", lambda *a, **k: pytest.fail("trained despite bad input"))
+    monkeypatch.setattr("fcnbook.runner.run", lambda *a, **k: pytest.fail("trained despite bad input"))
     with pytest.raises(SystemExit) as exit_:
         main(["train", *args])
     assert exit_.value.code == 2
@@ -71,6 +71,37 @@ def test_unknown_section_and_parameter():
     assert p.returncode == 2 and "no_such_parameter" in p.stderr and p.stderr.count("\n") == 1
     p = run("book", "--only", "99_nothing")
     assert p.returncode == 2
+
+
+@pytest.mark.parametrize("args, allowed", [
+    (["-p", "seeds", "5"], "seeds of section 02_baseline must be None or a list of integers"),
+    (["-p", "seeds", "[0, 0.5]"], "seeds of section 02_baseline must be None or a list of integers"),
+    (["-p", "epochs", "two"], "epochs of section 02_baseline must be None or an integer"),
+    (["-p", "lr", "fast"], "lr of section 02_baseline must be a number"),
+    (["-p", "profile", "fast"], "profile of section 02_baseline must be 'quick' or 'full'"),
+])
+def test_section_parameter_of_the_wrong_kind_exits_2_with_one_line(args, allowed, capsys, monkeypatch):
+    monkeypatch.setattr("papermill.execute_notebook", lambda *a, **k: pytest.fail("executed despite bad input"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["section", "02_baseline", *args])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fcnbook section: error: parameter ") and allowed in err
+
+
+def test_section_values_are_read_as_papermill_reads_them(monkeypatch, capsys):
+    import nbformat
+
+    seen = {}
+
+    def execute(nb, out, parameters, **kwargs):
+        seen.update(parameters)
+        nbformat.write(nb, out)
+
+    monkeypatch.setattr("papermill.execute_notebook", execute)
+    assert main(["section", "02_baseline", "-p", "seeds", "[0, 1]", "-p", "epochs", "1", "-p", "lr", "1e-3",
+                 "-p", "subset", "None", "--profile", "quick", "-o", "/tmp/fcnbook-test-cli-section.ipynb"]) == 0
+    assert seen == {"seeds": [0, 1], "epochs": 1, "lr": 0.001, "subset": None, "profile": "quick"}
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ BAD = {
     "batch_norm": [1, "yes"],
     "init": ["he", "Default"],
     "init_std": [0, -0.1, float("inf")],
+    "default_bias": [1, "yes", True],  # True is refused with init="default"
     "optimizer": ["adamw", "SGD"],
     "lr": [0, -1, float("nan"), "0.1"],
     "momentum": [-0.5, 1.0],
@@ -25,7 +26,7 @@ BAD = {
 
 # Another valid value for every field, to show that the key depends on each of them.
 OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_norm": True, "init": "xavier_normal",
-         "init_std": 0.01, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
+         "init_std": 0.01, "default_bias": True, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
          "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
          "subset": 5000}
 
@@ -61,8 +62,8 @@ def test_frozen_and_replace():
 
 @pytest.mark.parametrize("name", sorted(OTHER))
 def test_key_changes_with_every_field(name):
-    base = RunConfig(optimizer="sgd") if name != "momentum" else RunConfig()
-    changed = base.replace(**{name: OTHER[name]}) if name != "momentum" else base.replace(momentum=0.9)
+    base = RunConfig(init="normal") if name == "default_bias" else RunConfig()
+    changed = base.replace(**{name: OTHER[name]})
     if name == "optimizer":
         changed = base.replace(optimizer="rmsprop")
     assert changed.key() != base.key()
@@ -75,8 +76,20 @@ def test_key_is_stable_and_type_normalised():
     assert len(RunConfig().key()) == 16
 
 
+def test_fields_added_later_leave_existing_keys_unchanged():
+    """A field added after records were stored enters the key only when set, so old records keep their keys."""
+    import hashlib
+    import json
+
+    for c in (RunConfig(), RunConfig(init="normal", init_std=0.01), RunConfig(hidden=(700, 200, 50), epochs=70)):
+        old = {k: v for k, v in c.to_dict().items() if k != "default_bias"}
+        blob = json.dumps(old, sort_keys=True, separators=(",", ":"))
+        assert c.key() == hashlib.sha256(blob.encode()).hexdigest()[:16]
+    assert RunConfig(init="normal", default_bias=True).key() != RunConfig(init="normal").key()
+
+
 def test_dict_round_trip():
-    c = RunConfig(**{k: v for k, v in OTHER.items() if k not in ("momentum", "optimizer")})
+    c = RunConfig(**{k: v for k, v in OTHER.items() if k not in ("optimizer",)})
     assert RunConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError):
         RunConfig.from_dict({**c.to_dict(), "colour": "red"})

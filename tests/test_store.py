@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fcnbook import store, train
+from fcnbook import runner, store, train
+from fcnbook.cache import CacheWarning
+from fcnbook.results import summarize
 from fcnbook.config import RunConfig
 from synthetic import make_splits
 
@@ -23,16 +25,16 @@ def counted(monkeypatch, tmp_path):
         trained.extend(seeds)
         return real_fit(config, seeds, **kw)
 
-    monkeypatch.setattr(store, "fit", counting_fit)
+    monkeypatch.setattr(runner, "fit", counting_fit)
     monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path))
     return trained
 
 
 def test_run_trains_missing_then_reuses(counted, tmp_path):
-    first = store.run(CONFIG, [0, 1], progress=False)
+    first = runner.run(CONFIG, [0, 1], progress=False)
     assert counted == [0, 1]
     assert sorted(p.name for p in (tmp_path / "runs" / CONFIG.key()).iterdir()) == ["seed-0.json", "seed-1.json"]
-    again = store.run([CONFIG], [0, 1, 2], progress=False)
+    again = runner.run([CONFIG], [0, 1, 2], progress=False)
     assert counted == [0, 1, 2], "only the missing seed is trained"
     assert again.runs["test_accuracy"].iloc[:2].tolist() == first.runs["test_accuracy"].tolist()
     assert list(again.runs["seed"]) == [0, 1, 2] and again.runs["label"].iloc[0] == CONFIG.label()
@@ -41,31 +43,43 @@ def test_run_trains_missing_then_reuses(counted, tmp_path):
     assert not list((tmp_path / "runs" / CONFIG.key()).glob(".tmp-*")), "no temporary files left behind"
 
 
-def test_corrupt_record_is_reported_and_recomputed(counted, capsys):
-    store.run(CONFIG, [0], progress=False)
+def test_corrupt_record_is_reported_and_recomputed(counted):
+    runner.run(CONFIG, [0], progress=False)
     path = store.record_path(CONFIG, 0)
     path.write_text('{"format": 1, "config": {trunc')
-    res = store.run(CONFIG, [0], progress=False)
+    with pytest.warns(CacheWarning, match="unreadable"):
+        res = runner.run(CONFIG, [0], progress=False)
     assert counted == [0, 0]
-    assert "unreadable record" in capsys.readouterr().err
     assert json.loads(path.read_text())["seed"] == 0 and len(res.runs) == 1
 
 
 def test_record_of_other_code_version_or_data_is_retrained(counted, monkeypatch):
-    store.run(CONFIG, [0], progress=False)
+    runner.run(CONFIG, [0], progress=False)
     path = store.record_path(CONFIG, 0)
     record = json.loads(path.read_text())
     record["code_version"] = -1
     path.write_text(json.dumps(record))
-    store.run(CONFIG, [0], progress=False)
+    runner.run(CONFIG, [0], progress=False)
     assert counted == [0, 0]
-    assert store.load(CONFIG, 0, "other-data-checksum") is None
+    assert store.load(CONFIG, 0, "other-data-checksum", train.TRAINING_CODE_VERSION) is None
+
+
+def test_record_written_before_the_split_is_reused(counted):
+    """A record in the layout and format written before the store was split (code version aside) is read."""
+    res = runner.run(CONFIG, [0], progress=False)
+    path = store.record_path(CONFIG, 0)
+    record = json.loads(path.read_text())
+    record["config"].pop("default_bias")  # records made before that field existed do not name it
+    path.write_text(json.dumps(record))
+    checksum = record["data_checksum"]
+    again = store.load(CONFIG, 0, checksum, train.TRAINING_CODE_VERSION)
+    assert again is not None and again["test_accuracy"] == res.runs["test_accuracy"].iloc[0]
 
 
 def test_diverged_run_is_stored_with_nulls(counted):
-    res = store.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False)
+    res = runner.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False)
     assert bool(res.runs["diverged"].iloc[0])
-    assert store.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False).runs["diverged"].iloc[0]
+    assert runner.run(CONFIG.replace(lr=1e6, epochs=3), [0], progress=False).runs["diverged"].iloc[0]
     assert counted == [0]
 
 
@@ -74,7 +88,7 @@ def test_summarize_matches_scipy():
 
     acc = [0.87, 0.88, 0.86, 0.875, 0.865]
     runs = pd.DataFrame({"key": ["a"] * 5 + ["b"], "label": ["A"] * 5 + ["B"], "test_accuracy": acc + [0.5]})
-    s = store.summarize(runs)
+    s = summarize(runs)
     assert list(s.index) == ["a", "b"]
     a = s.loc["a"]
     assert a["mean"] == pytest.approx(np.mean(acc)) and a["sd"] == pytest.approx(np.std(acc, ddof=1))
@@ -85,4 +99,4 @@ def test_summarize_matches_scipy():
 
 def test_bad_seeds():
     with pytest.raises(ValueError, match="seeds"):
-        store.run(CONFIG, [], progress=False)
+        runner.run(CONFIG, [], progress=False)

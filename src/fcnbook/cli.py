@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig
+from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig, check_seeds
 
 HELP = {
     "dataset": f"dataset: {', '.join(DATASETS)}",
@@ -55,9 +55,10 @@ def parse_seeds(text: str) -> list[int]:
             seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
     except ValueError:
         raise ValueError(f"--seeds must look like 0-4 or 0,1,2 (got {text!r})") from None
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})")
-    return seeds
+    try:
+        return check_seeds(seeds)
+    except ValueError:
+        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})") from None
 
 
 def _convert(field: dataclasses.Field, text: str):
@@ -122,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "fcnbook section 03_optimizers -p epochs 3 -o /tmp/x.ipynb")
     s.add_argument("name", help="section name, e.g. 03_optimizers")
     s.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                   help="override a name of the section's parameters cell (repeatable)")
+                   help="override a name of the section's parameters cell (repeatable); VALUE is read as "
+                        "papermill's -p reads it (True/False/None, int, float, else text), and as YAML when it "
+                        "starts with [ or { (-p seeds '[0, 1]')")
     s.add_argument("-o", "--output", help="executed notebook path (default book/sections/NAME.ipynb)")
     s.add_argument("--profile", choices=["quick", "full"], help="shorthand for -p profile VALUE")
     s.set_defaults(subparser=s)
@@ -148,10 +151,10 @@ def _train(args, parser) -> int:
     except ValueError as exc:
         _fail(parser, str(exc))
 
-    from . import store
+    from . import runner
 
     log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    results = store.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
+    results = runner.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
     summary = results.summary().iloc[0]
     runs = results.runs
     if args.json:
@@ -199,18 +202,20 @@ def main(argv: list[str] | None = None) -> int:
             return _data(args)
         if args.verb == "train":
             return _train(args, args.subparser)
-        from . import book
-
         if args.verb == "book":
+            from .bookbuild import build_book
+
             try:
-                html = book.build_book(profile=args.profile, only=args.only)
+                html = build_book(profile=args.profile, only=args.only)
             except ValueError as exc:  # an unknown --only section: named before anything runs
                 _fail(args.subparser, str(exc))
             print(f"book built: {html}")
             return 0
-        params = {name: book.parse_parameter_value(value) for name, value in args.parameter}
-        try:
-            out = book.run_section(args.name, params, out=args.output, profile=args.profile)
+        from .sections import parse_parameter_value, run_section
+
+        params = {name: parse_parameter_value(value) for name, value in args.parameter}
+        try:  # an unknown section or parameter, a value of the wrong kind: one line, before anything runs
+            out = run_section(args.name, params, out=args.output, profile=args.profile)
         except ValueError as exc:
             _fail(args.subparser, str(exc))
         print(f"section {args.name} executed: {out}")

@@ -12,12 +12,17 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 
 DATASETS = ("fashion", "mnist")
 INITS = ("default", "normal", "xavier_normal", "kaiming_uniform", "kaiming_normal")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 NORMALIZATIONS = ("train", "mnist", "none")
+
+
+#: Fields added after records were first stored, with the default at which they are left out of :meth:`RunConfig.key`.
+KEY_OMITS_DEFAULT: dict[str, object] = {"default_bias": False}
 
 
 def _fail(name: str, allowed: str, value) -> None:
@@ -30,6 +35,23 @@ def _is_number(x) -> bool:
 
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list of distinct integers >= 0, or ``ValueError`` saying what is allowed.
+
+    The one check of seeds for the CLI, the notebooks' settings, the runner and the trainer.
+    """
+    allowed = f"seeds must be a non-empty list of distinct integers >= 0 (got {seeds!r})"
+    if isinstance(seeds, str | bytes) or not hasattr(seeds, "__iter__"):
+        raise ValueError(allowed)
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(allowed)
+    seeds = [int(s) for s in seeds]
+    if len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(allowed)
+    return seeds
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,9 @@ class RunConfig:
         Weight initialisation; ``default`` is PyTorch's own ``nn.Linear`` initialisation.
     init_std : float
         Standard deviation of the ``normal`` initialisation (the report's text says 0.1, its code used 0.01).
+    default_bias : bool
+        With an explicit ``init``, keep ``nn.Linear``'s default uniform bias draw instead of zero biases (the
+        report's original code re-initialised weights only). Must stay False with ``init="default"``.
     optimizer : {"sgd", "adam", "rmsprop"}
         The optimizer, with PyTorch's defaults for everything not named here.
     lr, momentum, weight_decay : float
@@ -75,6 +100,7 @@ class RunConfig:
     batch_norm: bool = False
     init: str = "default"
     init_std: float = 0.1
+    default_bias: bool = False
     optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.0
@@ -101,6 +127,10 @@ class RunConfig:
             _fail("batch_norm", "true or false", self.batch_norm)
         if self.init not in INITS:
             _fail("init", f"one of {', '.join(INITS)}", self.init)
+        if not isinstance(self.default_bias, bool):
+            _fail("default_bias", "true or false", self.default_bias)
+        if self.default_bias and self.init == "default":
+            _fail("default_bias", "false with init='default' (its biases are the default draw already)", True)
         if not _is_number(self.init_std) or self.init_std <= 0:
             _fail("init_std", "a number > 0", self.init_std)
         if self.optimizer not in OPTIMIZERS:
@@ -149,8 +179,16 @@ class RunConfig:
         return cls().replace(**{k: (tuple(v) if k == "hidden" else v) for k, v in d.items()})
 
     def key(self) -> str:
-        """Stable 16-hex-digit key of every field (the run store's file name stem)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Stable 16-hex-digit key of every field (the run store's file name stem).
+
+        Fields added after the first records were stored (:data:`KEY_OMITS_DEFAULT`) enter the key only when they
+        differ from their default, so adding a field never changes the key of an existing configuration.
+        """
+        d = self.to_dict()
+        for name, default in KEY_OMITS_DEFAULT.items():
+            if d[name] == default:
+                del d[name]
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def label(self) -> str:
@@ -162,6 +200,8 @@ class RunConfig:
             parts.append("batchnorm")
         if self.init != "default":
             parts.append(self.init + (f"({self.init_std:g})" if self.init == "normal" else ""))
+            if self.default_bias:
+                parts.append("default-bias")
         if self.dataset != "fashion":
             parts.insert(0, self.dataset)
         return " ".join(parts)

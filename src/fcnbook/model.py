@@ -30,7 +30,8 @@ def _init_layer(weight: torch.Tensor, bias: torch.Tensor | None, config: RunConf
 
     ``default`` reproduces ``nn.Linear.reset_parameters`` draw for draw (Kaiming uniform with a=sqrt(5), i.e.
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and a bias from the same interval). Every other scheme sets the weights
-    as named and the biases to zero, the usual convention when an initialiser is chosen explicitly.
+    as named and the biases to zero, the usual convention when an initialiser is chosen explicitly, or, with
+    ``config.default_bias``, draws the biases from that default interval after the weights.
     """
     fan_in = weight.shape[1]
     init = config.init
@@ -50,7 +51,12 @@ def _init_layer(weight: torch.Tensor, bias: torch.Tensor | None, config: RunConf
         nn.init.kaiming_normal_(weight, nonlinearity="relu", generator=g)
     else:  # RunConfig validates init; this guards against a new name added there but not here
         raise ValueError(f"init {init!r} is not implemented")
-    if bias is not None:
+    if bias is None:
+        return
+    if config.default_bias:  # the report's code: weights re-drawn, biases left at nn.Linear's default draw
+        bound = 1 / math.sqrt(fan_in)
+        nn.init.uniform_(bias, -bound, bound, generator=g)
+    else:
         nn.init.zeros_(bias)
 
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .store import summarize
+from .results import summarize
 
 
 def _band(ax, frame: pd.DataFrame, metric: str, color, linestyle="-", label=None) -> None:

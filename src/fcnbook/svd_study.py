@@ -36,12 +36,9 @@ two cores (7.9 s -> 4.1 s for 4000 images, measured).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,16 +46,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .jsonio import write_json_atomic
+from . import cache
+from .cache import CacheWarning
 from .paths import results_dir
 from .svd import SVDClassifier, original_svc, projection_pipelines, rank_curve
 
 __all__ = [
     "CODE_VERSION",
     "DEFAULT_RANKS",
-    "FULL_SVC_SUBSET",
     "PIXELS",
-    "QUICK_SVC_SUBSET",
     "THREADS",
     "CacheWarning",
     "cache_dir",
@@ -66,12 +62,10 @@ __all__ = [
     "choose_rank",
     "describe_estimator",
     "evaluate_models",
-    "forensic_sizes",
     "forensic_svc",
     "forensic_verdict",
     "predict",
     "log_linear_extrapolation",
-    "svc_subset_for",
 ]
 
 #: Bump when a change here or in :mod:`fcnbook.svd` alters any cached result; older files are then recomputed.
@@ -80,18 +74,6 @@ CODE_VERSION = 2  # 2: predictions in PREDICT_WORKERS threads (same predictions,
 PIXELS = "none"
 #: Ranks tried by :func:`choose_rank` unless told otherwise.
 DEFAULT_RANKS: tuple[int, ...] = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150)
-#: Training images for the RBF-SVC fits in the full profile. Measured on two shared cores (FashionMNIST,
-#: default ``SVC()``, single-threaded): 10 000 images take about 8 s to fit, 20 s to predict the test set and
-#: 23 s to predict the training images; 20 000 take 26-42 s, 82-86 s and 140-260 s (depending on the load
-#: from other work). Fitting grows roughly with the square of the training-set size, predicting with the
-#: number of support vectors times the number of images, so all 54 000 images would take about half an hour
-#: for the forensic check alone. With 20 000 every SVC of the section takes about seven minutes in total.
-FULL_SVC_SUBSET = 20_000
-#: Training images for the RBF-SVC fits in the quick profile: predicting the 10 000 test images dominates the
-#: quick section's time, and it grows with the number of support vectors.
-QUICK_SVC_SUBSET = 1_000
-#: Training-set sizes of the forensic curve in the full profile (the largest is :data:`FULL_SVC_SUBSET`).
-FULL_FORENSIC_SIZES: tuple[int, ...] = (2_000, 5_000, 10_000, FULL_SVC_SUBSET)
 #: BLAS/OpenMP threads for every computation of this module (see the module docstring).
 THREADS = 1
 #: Threads that share one prediction (:func:`predict`): the CPUs this process may use.
@@ -102,29 +84,12 @@ SVD_LABEL = "SVD subspaces (rank {rank})"
 RAW_SVC_LABEL = "SVC() on raw pixels"
 
 
-class CacheWarning(UserWarning):
-    """A cached result could not be used (unreadable, or made for other inputs) and is recomputed."""
-
-
 # ----------------------------------------------------------------------------------------------- cache
 
 
 def cache_dir(root: Path | None = None) -> Path:
     """Folder of this module's cache: ``<root>/svd`` with ``root`` defaulting to :func:`results_dir`."""
     return Path(root or results_dir()) / "svd"
-
-
-def _canonical(obj):
-    """``obj`` as it reads back from JSON (tuples become lists, numpy scalars plain numbers)."""
-    return json.loads(json.dumps(obj, sort_keys=True, default=_json_default))
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | None = None) -> dict:
@@ -149,25 +114,22 @@ def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | No
     """
     import sklearn
 
-    full_key = _canonical({"kind": kind, "code_version": CODE_VERSION, "sklearn": sklearn.__version__, **key})
-    digest = hashlib.sha256(json.dumps(full_key, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache_dir(root) / f"{kind}-{digest}.json"
-    if path.exists():
-        try:
-            record = json.loads(path.read_text())
-            if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
-                raise ValueError("no result in the file")
-            if record.get("key") != full_key:
-                raise ValueError("made for other inputs")
-            return {**record["result"], "cached": True}
-        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            warnings.warn(f"{path}: cached result unusable ({exc}); recomputing", CacheWarning, stacklevel=2)
+    full_key = cache.jsonable({"kind": kind, "code_version": CODE_VERSION, "sklearn": sklearn.__version__, **key})
+    path = cache_dir(root) / f"{kind}-{cache.digest(full_key)}.json"
+
+    def check(entry: dict) -> None:
+        if not isinstance(entry.get("result"), dict):
+            raise ValueError("no result in the file")
+
+    entry = cache.read(path, identity={"key": full_key}, check=check)
+    if entry is not None:
+        return {**entry["result"], "cached": True}
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=THREADS):
-        result = _canonical(compute())
-    record = {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    write_json_atomic(path, record, indent=1, sort_keys=True, default=_json_default)
+        result = cache.jsonable(compute())
+    cache.write(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+                indent=1, sort_keys=True)
     return {**result, "cached": False}
 
 
@@ -225,26 +187,6 @@ def _load(dataset: str, subset: int | None, split_seed: int, val_fraction: float
     from .data import load
 
     return load(dataset, normalization=PIXELS, subset=subset, split_seed=split_seed, val_fraction=val_fraction)
-
-
-def svc_subset_for(profile: str, svd_subset: int | None = None, svc_subset: int | None = None) -> int | None:
-    """Training images for the RBF-SVC fits.
-
-    ``svc_subset`` if given; otherwise :data:`FULL_SVC_SUBSET` in the full profile and
-    :data:`QUICK_SVC_SUBSET` in any other, either capped at ``svd_subset`` when that is smaller.
-    """
-    if svc_subset is not None:
-        return int(svc_subset)
-    n = FULL_SVC_SUBSET if profile == "full" else QUICK_SVC_SUBSET
-    return n if svd_subset is None else min(int(svd_subset), n)
-
-
-def forensic_sizes(svc_n: int | None, profile: str) -> list[int | None]:
-    """Training-set sizes for the forensic curve: several up to ``svc_n`` in the full profile, else ``svc_n``."""
-    if profile != "full":
-        return [svc_n]
-    sizes = [n for n in FULL_FORENSIC_SIZES if svc_n is None or n < svc_n]
-    return [*sizes, svc_n]
 
 
 # ----------------------------------------------------------------------------------------------- studies

@@ -18,13 +18,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm.auto warns there
 
-from .config import RunConfig
+from .config import RunConfig, check_seeds
 from .kernels import DropoutMasks
 from .model import FCN
 
 # Bump when a change to the model or this loop changes the numbers a run produces: stored results made by an
 # older version are then retrained instead of reused.
-TRAINING_CODE_VERSION = 2  # 2: dropout masks from numpy's PCG64 (kernels.DropoutMasks), per-member mm
+TRAINING_CODE_VERSION = 3  # 3: eval-mode training metrics on a fixed subset; diverged members keep their last
+# finite state. 2: dropout masks from numpy's PCG64 (kernels.DropoutMasks), per-member mm
 EVAL_CHUNK = 4096  # rows per evaluation matmul: bounds memory at S * 4096 * widest layer floats
 
 
@@ -32,11 +33,19 @@ EVAL_CHUNK = 4096  # rows per evaluation matmul: bounds memory at S * 4096 * wid
 class RunResult:
     """What one (config, seed) run produced.
 
-    ``history`` maps ``train_loss``, ``train_accuracy`` (running means over the epoch's mini-batches, in training
-    mode), ``val_loss``, ``val_accuracy`` (evaluation mode, after the epoch) and ``seconds`` to one value per
-    completed epoch. Test figures are pooled over all test images. A run whose training loss became non-finite
-    stops there and is marked ``diverged``; its history up to that epoch and its (near-chance) test accuracy
-    are kept.
+    ``history`` maps each metric to one value per completed epoch:
+
+    - ``train_loss``, ``train_accuracy``: evaluation mode (no dropout, batch norm on running statistics), after
+      the epoch, on a fixed class-stratified sample of the training split as large as the validation split
+      (:func:`train_probe`). These are the figures to set against validation for over- and under-fitting.
+    - ``running_loss``, ``running_accuracy``: running means over the epoch's mini-batches in training mode
+      (dropout on, weights changing during the epoch), kept for reference.
+    - ``val_loss``, ``val_accuracy``: evaluation mode, after the epoch; ``seconds``: wall time per member.
+
+    Test figures are pooled over all test images. A member whose training loss becomes non-finite during epoch
+    ``e`` is marked ``diverged`` with ``diverged_epoch = e``; its history stops at epoch ``e - 1`` and its test
+    figures come from its last finite state (the end of epoch ``e - 1``, or the initial weights if ``e = 1``),
+    not from the NaN weights.
     """
 
     config: RunConfig
@@ -71,6 +80,18 @@ def stream_seeds(seed: int) -> tuple[int, int, int]:
     """Independent seeds of a run's three random streams: initial weights, data order, dropout masks."""
     states = np.random.SeedSequence(seed).spawn(3)
     return tuple(int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in states)
+
+
+def train_probe(y_train: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """Indices of the fixed training sample on which training metrics are measured in evaluation mode.
+
+    ``n`` images (the validation split's size, capped at the training split's), stratified by class, drawn
+    with ``seed`` (the config's ``split_seed``): every run and every epoch of a study sees the same sample.
+    """
+    from .data import stratified_subset  # numpy only; kept local so that importing train stays light
+
+    labels = y_train.cpu().numpy()
+    return torch.from_numpy(stratified_subset(labels, min(n, len(labels)), seed)).to(y_train.device)
 
 
 def _optimizer(model: FCN, config: RunConfig) -> torch.optim.Optimizer:
@@ -125,9 +146,7 @@ def fit(
         Show a tqdm bar (epoch, mean training loss, mean validation accuracy).
     """
     single = isinstance(seeds, int | np.integer)
-    seed_list = [int(seeds)] if single else [int(s) for s in seeds]
-    if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
-        raise ValueError(f"seeds must be distinct integers >= 0 (got {seeds!r})")
+    seed_list = check_seeds([int(seeds)] if single else seeds)
     dev = resolve_device(device)
     if data is None:
         from .data import load_for  # imported here so the model and loop import without torchvision
@@ -142,10 +161,16 @@ def fit(
     dropout_masks = DropoutMasks([st[2] for st in streams])
     optimizer = _optimizer(model, config)
 
-    keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+    probe = train_probe(data.y_train, len(data.y_val), config.split_seed)
+    x_probe, y_probe = data.x_train.index_select(0, probe), data.y_train.index_select(0, probe)
+
+    keys = ("train_loss", "train_accuracy", "running_loss", "running_accuracy", "val_loss", "val_accuracy",
+            "seconds")
     history = [{k: [] for k in keys} for _ in seed_list]
     diverged_at: list[int | None] = [None] * S
     test_at_divergence: dict[int, tuple] = {}
+    # The state at the end of the last epoch: a member that diverges is evaluated from here, its last finite state.
+    last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     t_start = time.perf_counter()
     bar = tqdm(range(1, config.epochs + 1), desc=config.label(), disable=not progress, leave=False)
     for epoch in bar:
@@ -172,26 +197,34 @@ def fit(
                 loss_sum += ce.detach().sum(1, dtype=torch.float64)
                 correct += (logits.argmax(-1) == yb).sum(1)
             seen += idx.shape[1]
-        train_loss = (loss_sum / seen).tolist()
-        train_acc = (correct.double() / seen).tolist()
+        running_loss = (loss_sum / seen).tolist()
+        running_acc = (correct.double() / seen).tolist()
+        train_loss, train_acc, _ = evaluate(model, x_probe, y_probe)
         val_loss, val_acc, _ = evaluate(model, data.x_val, data.y_val)
+        train_loss, train_acc = train_loss.tolist(), train_acc.tolist()
         val_loss, val_acc = val_loss.tolist(), val_acc.tolist()
         seconds = (time.perf_counter() - t0) / S
-        newly = [s for s in range(S) if diverged_at[s] is None and not math.isfinite(train_loss[s])]
-        if newly:  # measure the diverged members now, as a lone run would when it stops here
+        newly = [s for s in range(S) if diverged_at[s] is None
+                 and not (math.isfinite(running_loss[s]) and math.isfinite(train_loss[s]))]
+        if newly:  # measure the diverged members from their last finite state, as a lone run would
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(last_state)
             t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+            model.load_state_dict(state)
             for s in newly:
                 diverged_at[s] = epoch
                 test_at_divergence[s] = (t_loss[s].item(), t_acc[s].item(), t_pred[s].tolist())
         for s in range(S):
             if diverged_at[s] is None:
-                row = (train_loss[s], train_acc[s], val_loss[s], val_acc[s], seconds)
+                row = (train_loss[s], train_acc[s], running_loss[s], running_acc[s], val_loss[s], val_acc[s],
+                       seconds)
                 for k, v in zip(keys, row, strict=True):
                     history[s][k].append(v)
         alive = [s for s in range(S) if diverged_at[s] is None]
         if not alive:
             break
-        bar.set_postfix(loss=f"{np.mean([train_loss[s] for s in alive]):.4f}",
+        last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.set_postfix(loss=f"{np.mean([running_loss[s] for s in alive]):.4f}",
                         val_acc=f"{np.mean([val_acc[s] for s in alive]):.4f}")
     bar.close()
 

@@ -1,0 +1,117 @@
+"""The one on-disk cache of the book: JSON entries under the results folder, written atomically.
+
+Both the run store (:mod:`fcnbook.store`, one record per configuration and seed) and the SVD study
+(:mod:`fcnbook.svd_study`, one entry per computation) keep their results here, under the same rules:
+
+- An entry is named by a key that is a hash of everything its value depends on (:func:`digest`), or by a
+  configuration key (:meth:`fcnbook.config.RunConfig.key`) for run records.
+- :func:`read` returns an entry only when it is readable and was made for the same inputs (``identity``) by
+  the current code on the current data (``current``). An unreadable entry, or one made for other inputs, is
+  reported in one line (a :class:`CacheWarning`) and recomputed; one made by another code version or on other
+  data is superseded silently (that is the version's purpose).
+- :func:`write` writes through a temporary file in the same folder and a rename, so a reader never sees a
+  half-written entry and an interrupt or a full disk never corrupts one already there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (unreadable, or made for other inputs) and is recomputed."""
+
+
+def _report(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def jsonable(obj):
+    """``obj`` as it reads back from JSON: tuples become lists, numpy scalars and arrays plain numbers and
+    lists, and non-finite floats ``None`` (JSON has no NaN or infinity)."""
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    return obj
+
+
+def digest(obj) -> str:
+    """16 hex digits of the SHA-256 of ``obj``'s canonical JSON (sorted keys): a stable name for an input."""
+    blob = json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def write(path: Path, entry: dict, **dump_options) -> Path:
+    """Write ``entry`` as JSON to ``path`` atomically (temporary file, fsync, rename); return ``path``.
+
+    On any failure (a full disk, a read-only folder, an interrupt) the temporary file is removed and whatever
+    ``path`` held before is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(jsonable(entry), f, allow_nan=False, **dump_options)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path: Path, identity: dict, current: dict | None = None, *,
+         check: Callable[[dict], None] | None = None, warn: Callable[[str], None] | None = None) -> dict | None:
+    """The entry at ``path`` if it is there, readable, made for ``identity`` and current; else ``None``.
+
+    Parameters
+    ----------
+    path : Path
+    identity : dict
+        Fields the entry must hold with these values (the inputs it was computed from). A mismatch means the
+        file is not what its name says: reported and recomputed.
+    current : dict, optional
+        Fields such as the code version and the data checksum: a mismatch means the entry was made by other
+        code or on other data, and it is superseded without a report.
+    check : callable, optional
+        Raises ``ValueError``, ``KeyError`` or ``TypeError`` when the entry is malformed (reported, recomputed).
+    warn : callable, optional
+        Receives the one-line report; default a :class:`CacheWarning`.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    warn = warn or _report
+    try:
+        entry = json.loads(path.read_text())
+        if not isinstance(entry, dict):
+            raise ValueError("not a JSON object")
+        if any(entry.get(k) != jsonable(v) for k, v in identity.items()):
+            warn(f"{path}: made for other inputs; it will be recomputed")
+            return None
+        if check is not None:
+            check(entry)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        warn(f"{path}: unreadable ({type(exc).__name__}: {exc}); it will be recomputed")
+        return None
+    if any(entry.get(k) != jsonable(v) for k, v in (current or {}).items()):
+        return None
+    return entry
