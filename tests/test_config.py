@@ -26,7 +26,8 @@ BAD = {
 
 # Another valid value for every field, to show that the key depends on each of them.
 OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_norm": True, "init": "xavier_normal",
-         "init_std": 0.01, "default_bias": True, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
+         "init_std": 0.01, "default_bias": True,
+         "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
          "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
          "subset": 5000}
 

@@ -6,8 +6,8 @@ from scipy import stats
 
 from fcnbook import runner, store, train
 from fcnbook.cache import CacheWarning
-from fcnbook.results import summarize
 from fcnbook.config import RunConfig
+from fcnbook.results import summarize
 from synthetic import make_splits
 
 CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
