@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig, check_seeds
+from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig
 
 HELP = {
     "dataset": f"dataset: {', '.join(DATASETS)}",
@@ -55,10 +55,9 @@ def parse_seeds(text: str) -> list[int]:
             seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
     except ValueError:
         raise ValueError(f"--seeds must look like 0-4 or 0,1,2 (got {text!r})") from None
-    try:
-        return check_seeds(seeds)
-    except ValueError:
-        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})")
+    return seeds
 
 
 def _convert(field: dataclasses.Field, text: str):
@@ -151,10 +150,10 @@ def _train(args, parser) -> int:
     except ValueError as exc:
         _fail(parser, str(exc))
 
-    from . import runner
+    from . import store
 
     log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    results = runner.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
+    results = store.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
     summary = results.summary().iloc[0]
     runs = results.runs
     if args.json:

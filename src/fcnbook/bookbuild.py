@@ -1,0 +1,184 @@
+"""Build the report: execute the sections of ``book/_toc.yml`` (:mod:`fcnbook.sections`), then run Jupyter Book.
+
+:func:`build_book` executes every section listed in ``book/_toc.yml`` with papermill and runs Jupyter Book 1 on
+``book/`` (``-W -n --keep-going``: any warning fails the build). With ``only``, the other sections keep their
+last executed notebook; one that has never been executed is executed too, since the book cannot be built
+without it. With ``pdf=True`` the whole book is also printed to one PDF (:mod:`fcnbook.pdf`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from fcnbook.sections import BOOK, NOTEBOOKS, ROOT, SectionError, run_section, toc_sections
+
+CONFIG = ROOT / "_config.yml"
+
+
+class BookError(RuntimeError):
+    """The book build failed; ``failed`` lists the sections that did not execute."""
+
+    def __init__(self, message: str, failed: Iterable[str] = ()):
+        super().__init__(message)
+        self.failed = list(failed)
+
+
+def jupyter_book_command(book: Path = BOOK, config: Path = CONFIG, builder: str = "html") -> list[str]:
+    """The build command: the venv's ``jupyter-book`` on ``book`` with ``config`` (the root ``_config.yml``).
+
+    ``--all`` rebuilds every page: an incremental Sphinx build re-reports warnings of changed pages only, and
+    ``-W`` is meant to vouch for the whole book. ``builder="singlehtml"`` makes the one-page book the PDF is
+    printed from (``book/_build/singlehtml``).
+    """
+    exe = Path(sys.executable).parent / "jupyter-book"
+    exe = str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+    # --path-output: JB1 otherwise writes next to the _config.yml it finds (<root>/_build), not book/_build.
+    cmd = [exe, "build", str(book), "--config", str(config), "--path-output", str(book)]
+    if builder != "html":
+        cmd += ["--builder", builder]
+    return [*cmd, "--all", "-W", "-n", "--keep-going"]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SHOW = re.compile(r"WARNING:|ERROR:|CRITICAL:|Exception|Traceback|error in building|build (succeeded|finished)")
+
+
+def _run_build(cmd: list[str], cwd: Path, log: Path) -> tuple[int, list[str]]:
+    """Run the Jupyter Book build; echo its warnings and errors, log everything.
+
+    Returns the exit status and the lines worth quoting in an error: the warnings and errors if there were
+    any, else the last lines of the output.
+    """
+    tail: list[str] = []
+    shown: list[str] = []
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        open(log, "w") as f,
+        subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
+    ):
+        for line in proc.stdout:
+            line = _ANSI.sub("", line)
+            f.write(line)
+            if _SHOW.search(line):  # Sphinx's per-page progress lines would bury the warnings
+                print("  " + line.rstrip(), flush=True)
+                shown.append(line.rstrip())
+            tail = [*tail[-29:], line.rstrip()]
+    problems = [x for x in shown if not x.startswith("build succeeded")]
+    return proc.returncode, problems[-30:] or tail
+
+
+def jupyter_book(book: Path = BOOK, config: Path = CONFIG, builder: str = "html") -> Path:
+    """Run Jupyter Book with ``builder`` on the executed sections; return the built ``index.html``.
+
+    Raises
+    ------
+    BookError
+        Jupyter Book failed (a warning counts); the message quotes the warnings and names the full log.
+    """
+    t0 = time.perf_counter()
+    cmd = jupyter_book_command(book, config, builder)
+    print("[book] " + " ".join(cmd), flush=True)
+    log = book / "_build" / f"jupyter-book-{builder}.log"
+    rc, tail = _run_build(cmd, config.parent, log)
+    print(f"[book] jupyter-book {builder}: exit {rc} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    if rc != 0:
+        raise BookError(f"jupyter-book {builder} build failed (exit {rc}; full log: {log}):\n" + "\n".join(tail))
+    return book / "_build" / builder / "index.html"
+
+
+def _workdir_copy(workdir: Path) -> tuple[Path, Path]:
+    """Copy the book's sources and ``_config.yml`` into ``workdir`` (same layout); return (book, config)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG, workdir / CONFIG.name)
+    ignore = shutil.ignore_patterns("_build", "sections", "__pycache__")
+    shutil.copytree(BOOK, workdir / BOOK.name, ignore=ignore, dirs_exist_ok=True)
+    return workdir / BOOK.name, workdir / CONFIG.name
+
+
+def build_book(
+    profile: str = "full",
+    only: Iterable[str] | None = None,
+    *,
+    pdf: bool = False,
+    notebooks: Path | None = None,
+    workdir: Path | None = None,
+) -> Path:
+    """Execute the sections and build the HTML book (and, with ``pdf``, the PDF).
+
+    Parameters
+    ----------
+    profile : {"quick", "full"}
+        Passed to every executed section as its ``profile`` parameter.
+    only : iterable of str, optional
+        Execute just these sections; the others keep their last executed notebook (a section that has never
+        been executed is executed as well).
+    pdf : bool
+        Also print the whole book to ``book/_build/pdf/fcnbook.pdf`` (:func:`fcnbook.pdf.build_pdf`).
+    notebooks : path, optional
+        Folder of the ``.py`` sources (default ``notebooks/``).
+    workdir : path, optional
+        Build a copy of the book there (``workdir/book``, ``workdir/_config.yml``) instead of in ``book/``;
+        the tests use this so that they never replace the user's executed sections.
+
+    Returns
+    -------
+    Path
+        ``book/_build/html/index.html`` (under ``workdir`` if given).
+
+    Raises
+    ------
+    ValueError
+        A name in ``only`` is not a section, or a section's source is missing (before anything runs).
+    BookError
+        Some section failed (the book is still built, showing the traceback) or Jupyter Book failed.
+    """
+    notebooks = Path(notebooks) if notebooks else NOTEBOOKS
+    book, config = _workdir_copy(Path(workdir)) if workdir else (BOOK, CONFIG)
+    names = toc_sections(book)
+    only = list(only or [])
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ValueError(f"unknown section(s) {', '.join(unknown)}; allowed (book/_toc.yml): {', '.join(names)}")
+    missing = [str(notebooks / f"{n}.py") for n in names if not (notebooks / f"{n}.py").is_file()]
+    if missing:
+        raise ValueError(f"book/_toc.yml lists sections whose source does not exist: {', '.join(missing)}")
+    failed: dict[str, str] = {}
+    start = time.perf_counter()
+    for name in names:
+        out = book / "sections" / f"{name}.ipynb"
+        if only and name not in only:
+            if out.is_file():
+                print(f"[book] {name}: kept the previous execution", flush=True)
+                continue
+            print(f"[book] {name}: never executed, so it runs too", flush=True)
+        t0 = time.perf_counter()
+        print(f"[book] {name}: running (profile {profile}) ...", flush=True)
+        try:
+            run_section(name, out=out, profile=profile, notebooks=notebooks, book=book)
+            print(f"[book] {name}: ok ({time.perf_counter() - t0:.1f} s)", flush=True)
+        except SectionError as e:
+            failed[name] = str(e)
+            print(f"[book] {name}: FAILED ({time.perf_counter() - t0:.1f} s): {e}", flush=True)
+    problems = [f"section {n} failed: {msg}" for n, msg in failed.items()]
+    index = book / "_build" / "html" / "index.html"
+    try:
+        index = jupyter_book(book, config)
+        if pdf and not failed:
+            from fcnbook.pdf import build_pdf
+
+            build_pdf(book, config)
+    except BookError as e:
+        problems.append(str(e))
+    print(f"[book] total {time.perf_counter() - start:.1f} s", flush=True)
+    if problems:
+        head = f"book build failed; failed sections: {', '.join(failed) or 'none'}"
+        if pdf and failed:
+            head += " (no PDF made)"
+        raise BookError("\n".join([head, *problems]), failed)
+    return index
