@@ -25,7 +25,7 @@ def run(*args, env=None):
 ])
 def test_bad_train_input_exits_2_with_one_line(args, capsys, monkeypatch):
     # Fail before any work: training or loading data here would be a bug.
-    monkeypatch.setattr("fcnbook.store.run", lambda *a, **k: pytest.fail("trained despite bad input"))
+    monkeypatch.setattr("fcnbook.runner.run", lambda *a, **k: pytest.fail("trained despite bad input"))
     with pytest.raises(SystemExit) as exit_:
         main(["train", *args])
     assert exit_.value.code == 2
@@ -71,7 +71,6 @@ def test_unknown_section_and_parameter():
     assert p.returncode == 2 and "no_such_parameter" in p.stderr and p.stderr.count("\n") == 1
     p = run("book", "--only", "99_nothing")
     assert p.returncode == 2
-
 
 
 @pytest.mark.parametrize("args, allowed", [

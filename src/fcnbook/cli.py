@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig
+from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig, check_seeds
 
 HELP = {
     "dataset": f"dataset: {', '.join(DATASETS)}",
@@ -55,9 +55,10 @@ def parse_seeds(text: str) -> list[int]:
             seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
     except ValueError:
         raise ValueError(f"--seeds must look like 0-4 or 0,1,2 (got {text!r})") from None
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})")
-    return seeds
+    try:
+        return check_seeds(seeds)
+    except ValueError:
+        raise ValueError(f"--seeds must name distinct integers >= 0 (got {text!r})") from None
 
 
 def _convert(field: dataclasses.Field, text: str):
@@ -150,10 +151,10 @@ def _train(args, parser) -> int:
     except ValueError as exc:
         _fail(parser, str(exc))
 
-    from . import store
+    from . import runner
 
     log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    results = store.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
+    results = runner.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
     summary = results.summary().iloc[0]
     runs = results.runs
     if args.json:
