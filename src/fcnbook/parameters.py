@@ -54,10 +54,8 @@ class Expression(str):
 
 def profiles() -> dict[str, dict]:
     """The run profiles' settings by profile name (``fcnbook.experiments.PROFILES``)."""
-    try:
-        from fcnbook.experiments import PROFILES
-    except ImportError:  # the module before profiles moved into fcnbook.experiments
-        from fcnbook.profiles import PROFILES
+    from fcnbook.experiments import PROFILES
+
     return PROFILES
 
 
