@@ -202,6 +202,10 @@ class RunConfig:
             parts.append(self.init + (f"({self.init_std:g})" if self.init == "normal" else ""))
             if self.default_bias:
                 parts.append("default-bias")
+        if self.normalization != "train":
+            parts.append(f"{self.normalization}-norm")
+        if self.split_seed:
+            parts.append(f"split={self.split_seed}")
         if self.dataset != "fashion":
             parts.insert(0, self.dataset)
         return " ".join(parts)
