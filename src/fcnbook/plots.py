@@ -2,6 +2,9 @@
 
 Conventions (the seed report's, kept): training loss solid, validation loss dashed; validation accuracy in its
 own panel beside the losses. Curves are the mean over seeds with a band of plus/minus one SD.
+
+Every figure of the book uses one seaborn theme, :data:`THEME`, set by :func:`theme` when this module is imported;
+a section that draws its own figure imports ``fcnbook.plots`` (or calls ``plots.theme()``) and gets the same look.
 """
 
 from __future__ import annotations
@@ -11,8 +14,24 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from .results import summarize
+
+#: The one look of every figure in the book: passed to :func:`seaborn.set_theme` by :func:`theme`.
+THEME: dict = {
+    "context": "notebook", "style": "whitegrid", "palette": "colorblind", "font_scale": 0.9,
+    "rc": {"figure.dpi": 110, "savefig.dpi": 110, "axes.titlesize": "medium", "legend.fontsize": "small",
+           "legend.frameon": False, "grid.alpha": 0.4, "figure.constrained_layout.use": True},
+}
+
+
+def theme() -> None:
+    """Apply :data:`THEME` (seaborn's ``set_theme``); called on import, callable again after a reset."""
+    sns.set_theme(**THEME)
+
+
+theme()
 
 
 def _band(ax, frame: pd.DataFrame, metric: str, color, linestyle="-", label=None) -> None:
