@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import cache
+from . import cache, environment
 from .config import RunConfig
 from .paths import results_dir
 
@@ -45,6 +45,7 @@ def save(result, data_checksum: str, root: Path | None = None) -> Path:
         "device": result.device,
         "stack_size": result.stack_size,
         "seconds": result.seconds,
+        "machine": environment.describe(result.device),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return cache.write(record_path(result.config, result.seed, root), payload, separators=(",", ":"))
