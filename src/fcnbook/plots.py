@@ -22,7 +22,7 @@ from .results import summarize
 THEME: dict = {
     "context": "notebook", "style": "whitegrid", "palette": "colorblind", "font_scale": 0.9,
     "rc": {"figure.dpi": 110, "savefig.dpi": 110, "axes.titlesize": "medium", "legend.fontsize": "small",
-           "legend.frameon": False, "grid.alpha": 0.4, "figure.constrained_layout.use": True},
+           "legend.frameon": False, "grid.alpha": 0.4},
 }
 
 
