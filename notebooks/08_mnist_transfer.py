@@ -1,3 +1,13 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
 # %% [markdown]
 # # Transfer to MNIST
 #
