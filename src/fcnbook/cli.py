@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="executed notebook path (default book/sections/NAME.ipynb)")
     s.add_argument("--profile", choices=["quick", "full"], help="shorthand for -p profile VALUE")
     s.set_defaults(subparser=s)
+    v = sub.add_parser("verify", help="retrain randomly chosen stored records and compare them",
+                       description="Retrain K randomly chosen run records of the current training code alone and "
+                                   "compare history, test accuracy and predictions with what is stored: exactly "
+                                   "on the CPU model and torch that made them, else the test accuracy within "
+                                   "0.01. Exit 1 when any differs.")
+    v.add_argument("--sample", type=int, default=2, metavar="K", help="records to retrain (default 2)")
+    v.add_argument("--seed", type=int, default=None, help="seed of the random choice (default: a new choice)")
+    v.add_argument("--device", default="cpu", help="device to retrain on (default cpu)")
+    v.set_defaults(subparser=v)
     return parser
 
 
@@ -202,6 +211,15 @@ def main(argv: list[str] | None = None) -> int:
             return _data(args)
         if args.verb == "train":
             return _train(args, args.subparser)
+        if args.verb == "verify":
+            from .provenance import verify
+
+            if args.sample < 1:
+                _fail(args.subparser, f"--sample must be an integer >= 1 (got {args.sample})")
+            try:
+                return 0 if verify(args.sample, rng_seed=args.seed, device=args.device) else 1
+            except ValueError as exc:
+                _fail(args.subparser, str(exc))
         if args.verb == "book":
             from .bookbuild import build_book
 

@@ -1,0 +1,141 @@
+"""Provenance of the stored results, and a check that they reproduce.
+
+Every run record names the configuration, seed, code version, data checksum, training seconds, the machine it
+was made on (:mod:`fcnbook.environment`) and when. :func:`table` lists them per configuration of the book,
+:func:`verify` retrains randomly chosen records and compares them with what is stored.
+
+A member of a stack computes exactly what a lone run of its seed computes (``fcnbook.train``), so a record is
+re-made by training its seed alone. On the same CPU model with the same torch the comparison is exact; elsewhere
+floating-point rounding differs from the first step on and is amplified by training, so the test accuracy is
+compared within :data:`TOLERANCE` and the differences are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from . import experiments
+from .config import RunConfig
+from .paths import results_dir
+
+#: Largest |stored - recomputed| test accuracy accepted on another machine: a few seed-to-seed SDs of the
+#: book's configurations (0.001-0.008), since a different rounding acts like another draw of the same run.
+TOLERANCE = 0.01
+#: History entries compared exactly on the same machine (``seconds`` is wall time, never reproducible).
+COMPARED = ("train_loss", "train_accuracy", "running_loss", "running_accuracy", "val_loss", "val_accuracy")
+
+
+def stored(root: Path | None = None, code_version: int | None = None) -> list[dict]:
+    """Every readable run record under ``root`` (default the results folder), optionally of one code version."""
+    out = []
+    for path in sorted((Path(root or results_dir()) / "runs").glob("*/seed-*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if code_version is None or record.get("code_version") == code_version:
+            out.append(record)
+    return out
+
+
+def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
+    """One row per stored configuration: section, label, seeds, epochs, training seconds, machine, version, date.
+
+    ``section`` is the book section that trains the configuration under ``profile`` (empty when none does).
+    """
+    section_of = {c.key(): name for name, cs in experiments.book_configs(profile).items() for c in cs}
+    order = {key: i for i, key in enumerate(section_of)}
+    rows = []
+    for key, group in pd.DataFrame(records).groupby("key", sort=False):
+        config = RunConfig.from_dict(group["config"].iloc[0])
+        machines = group["machine"].dropna() if "machine" in group else pd.Series(dtype=object)
+        m = machines.iloc[0] if len(machines) else {}
+        rows.append({
+            "section": section_of.get(key, ""), "configuration": config.label(), "dataset": config.dataset,
+            "seeds": ",".join(map(str, sorted(group["seed"]))), "epochs": config.epochs,
+            "training s": float(group["seconds"].sum()), "device": ", ".join(sorted(set(group["device"]))),
+            "cpu": m.get("cpu", "not recorded"), "cores": m.get("cores"), "torch": m.get("torch"),
+            "mkl": m.get("mkl"), "code version": int(group["code_version"].iloc[0]),
+            "created": str(group["created"].max())[:10], "key": key, "_order": order.get(key, len(order)),
+        })
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values(["_order", "configuration"]).drop(columns="_order").reset_index(drop=True)
+
+
+def section_totals(provenance: pd.DataFrame) -> pd.DataFrame:
+    """Configurations, runs and training minutes per section of a :func:`table`."""
+    t = provenance.assign(runs=provenance["seeds"].str.count(",") + 1)
+    out = t.groupby("section", sort=False).agg(configurations=("key", "size"), runs=("runs", "sum"),
+                                               minutes=("training s", "sum"))
+    out["minutes"] = out["minutes"] / 60
+    return out
+
+
+def _same_machine(record: dict, here: dict) -> bool:
+    m = record.get("machine") or {}
+    return all(m.get(k) == here.get(k) for k in ("cpu", "torch")) and record.get("device") == here.get("device")
+
+
+def compare(record: dict, result) -> dict:
+    """Stored ``record`` against a freshly trained ``result`` (a :class:`fcnbook.train.RunResult`)."""
+    h = record["history"]
+    history_diff = max((abs((a if a is not None else float("nan")) - b)
+                        for m in COMPARED if m in h for a, b in zip(h[m], result.history[m], strict=True)),
+                       default=0.0)
+    mismatched = sum(a != b for a, b in zip(record["test_predictions"], result.test_predictions, strict=True))
+    return {"test_accuracy_stored": record["test_accuracy"], "test_accuracy_now": result.test_accuracy,
+            "test_accuracy_diff": result.test_accuracy - record["test_accuracy"],
+            "history_max_abs_diff": history_diff, "predictions_differing": mismatched,
+            "epochs": len(h["seconds"]) == len(result.history["seconds"])}
+
+
+def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None, device: str = "cpu",
+           log: Callable[[str], None] = print) -> bool:
+    """Retrain ``sample`` randomly chosen current records and compare them with what is stored.
+
+    Exact equality (history, test accuracy, every prediction) is required when a record was made on the same
+    CPU model with the same torch and device; otherwise the test accuracy must agree within :data:`TOLERANCE`.
+    Returns True when every sampled record passes; each comparison is printed through ``log``.
+    """
+    from .data import load_for
+    from .environment import describe
+    from .train import TRAINING_CODE_VERSION, fit, resolve_device
+
+    if not isinstance(sample, int) or sample < 1:
+        raise ValueError(f"sample must be an integer >= 1 (got {sample!r})")
+    records = stored(root, TRAINING_CODE_VERSION)
+    if not records:
+        raise ValueError(f"no records of training code version {TRAINING_CODE_VERSION} under "
+                         f"{Path(root or results_dir())}; run `make book` or `fcnbook train` first")
+    dev = resolve_device(device)
+    here = describe(str(dev))
+    chosen = random.Random(rng_seed).sample(records, min(sample, len(records)))
+    ok = True
+    for record in chosen:
+        config = RunConfig.from_dict(record["config"])
+        splits = load_for(config)
+        if splits.checksum != record["data_checksum"]:
+            log(f"SKIP {config.label()} seed {record['seed']}: made on other data (checksum differs)")
+            continue
+        result = fit(config, record["seed"], data=splits, device=dev, progress=False)
+        c = compare(record, result)
+        exact = _same_machine(record, here)
+        if exact:
+            passed = c["history_max_abs_diff"] == 0 and c["predictions_differing"] == 0 and c["epochs"]
+            rule = "exact (same CPU model, torch and device)"
+        else:
+            passed = abs(c["test_accuracy_diff"]) <= TOLERANCE
+            rule = f"|diff| <= {TOLERANCE} (made on {(record.get('machine') or {}).get('cpu', 'an unrecorded CPU')})"
+        ok &= passed
+        log(f"{'PASS' if passed else 'FAIL'} {config.label()} seed {record['seed']} ({config.epochs} epochs): "
+            f"test accuracy stored {c['test_accuracy_stored']:.4f}, now {c['test_accuracy_now']:.4f} "
+            f"(diff {c['test_accuracy_diff']:+.2e}); history max |diff| {c['history_max_abs_diff']:.2e}; "
+            f"{c['predictions_differing']} of {len(result.test_predictions)} predictions differ; rule: {rule}")
+    return ok
