@@ -173,6 +173,7 @@ SECTIONS: dict[str, Callable[[dict], list[RunConfig]]] = {
     "09_svd_classifier": lambda S: list(svd_networks(S).values()),
     "10_summary": lambda S: [config for _, config in table1(S)],
     "11_protocol": lambda S: list(protocol_ablation(S).values()),
+    "12_provenance": lambda S: [],
 }
 
 

@@ -1,0 +1,56 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # Provenance of the results
+#
+# Every number in this book comes from a run record in the results folder: one JSON file per configuration and
+# seed, written by the training code and read back by the sections (see the README's "How results are kept").
+# This page lists those records as they are stored: which configuration, which seeds, how long training took,
+# on which machine and library versions, with which training-code version and when. Nothing on it is typed.
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from fcnbook import plots, provenance
+from fcnbook.train import TRAINING_CODE_VERSION
+
+# %% tags=["parameters"]
+profile = "full"  # "quick" or "full": which sections' configurations the table is ordered by
+
+# %% tags=["remove-cell"]
+records = provenance.stored(code_version=TRAINING_CODE_VERSION)
+table = provenance.table(records, profile)
+totals = provenance.section_totals(table) if len(table) else None
+
+# %% [markdown]
+# ## Per configuration
+
+# %% tags=["remove-input"]
+shown = table.drop(columns=["key"]) if len(table) else table
+plots.style(shown, digits=1)
+
+# %% [markdown]
+# ## Per section
+
+# %% tags=["remove-input"]
+plots.style(totals, digits=1) if totals is not None else None
+
+# %% tags=["remove-input"]
+display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION)))
+
+# %% [markdown]
+# ## How to verify
+#
+# `fcnbook verify --sample 2` retrains two randomly chosen records of the current training code and compares
+# them with what is stored: history, test accuracy and every test prediction must be identical when the record
+# was made on the same CPU model with the same torch version (a member of a stacked run computes exactly what a
+# lone run of its seed computes); on another machine the test accuracy must agree within 0.01 and the observed
+# differences are printed. `make book RETRAIN=1` recomputes every result into a fresh results folder.
