@@ -24,9 +24,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from fcnbook import data, plots
-from fcnbook.config import RunConfig
-from fcnbook.profiles import resolve
+from fcnbook import data, experiments, plots
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -34,9 +32,8 @@ subset = None  # None: the profile's training subset
 per_class = 8  # example images shown per class
 
 # %% tags=["remove-cell"]
-S = resolve(profile, subset=subset)
-cfg = RunConfig(subset=S["subset"])
-splits = {name: data.load_for(cfg.replace(dataset=name)) for name in ("fashion", "mnist")}
+S = experiments.settings(profile, subset=subset)
+splits = {name: data.load_for(experiments.baseline(S, dataset=name)) for name in ("fashion", "mnist")}
 fashion = splits["fashion"]
 raw_train, raw_labels = data.load_raw("fashion", train=True)
 
@@ -76,10 +73,12 @@ plots.style(stats)
 
 # %% tags=["remove-input"]
 f, m = stats.loc["fashion"], stats.loc["mnist"]
+off = ((f["mean"] - 0.1307) / 0.3081, f["SD"] / 0.3081)
 display(Markdown(
     f"Fashion-MNIST pixels average {f['mean']:.4f} with SD {f['SD']:.4f} on the training split, against "
     f"{m['mean']:.4f} and {m['SD']:.4f} for MNIST: the clothing images are brighter and fill more of the frame "
     f"({f['share of zero pixels']:.0%} of their pixels are exactly zero, against {m['share of zero pixels']:.0%} "
-    "for digits). Using MNIST's constants on Fashion-MNIST, as the course template did, therefore leaves the "
-    "inputs off-centre; the effect on accuracy is small for these networks but the standardisation here is exact."
+    "for digits). Standardised with MNIST's constants, as in the course template, Fashion-MNIST's training pixels "
+    f"would have mean {off[0]:.2f} and SD {off[1]:.2f} instead of 0 and 1; the standardisation used here gives "
+    f"{f['mean of standardised pixels']:.4f} and {f['SD of standardised pixels']:.4f}."
 ))

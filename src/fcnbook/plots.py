@@ -1,22 +1,29 @@
 """Figures and tables shared by the sections, so that no notebook carries its own plotting logic.
 
-Conventions (the seed report's, kept): training loss solid, validation loss dashed; validation accuracy in its
-own panel beside the losses. Curves are the mean over seeds with a band of plus/minus one SD.
-
 Every figure of the book uses one seaborn theme, :data:`THEME`, set by :func:`theme` when this module is imported;
 a section that draws its own figure imports ``fcnbook.plots`` (or calls ``plots.theme()``) and gets the same look.
+
+Learning curves are drawn by seaborn from the long-form history (:attr:`fcnbook.results.Results.history`): the
+mean over seeds with a band of plus/minus one SD (``errorbar="sd"``). Training figures are the evaluation-mode
+ones on the fixed training probe (solid), validation dashed; the training-mode running means are left out unless
+asked for (dotted). Every legend entry says over how many seeds its mean is taken and which seeds diverged; a
+cross on the epoch axis marks the epoch in which a run diverged. Importing this module does not import torch.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
-from .results import summarize
+from .findings import p_value
+from .results import display_names, divergence, summarize
 
 #: The one look of every figure in the book: passed to :func:`seaborn.set_theme` by :func:`theme`.
 THEME: dict = {
@@ -33,135 +40,197 @@ def theme() -> None:
 
 theme()
 
-
-def _band(ax, frame: pd.DataFrame, metric: str, color, linestyle="-", label=None) -> None:
-    """Mean over seeds per epoch with a +/- 1 SD band (no band for a single seed)."""
-    d = frame[frame["metric"] == metric].groupby("epoch")["value"].agg(["mean", "std", "count"])
-    if d.empty:
-        return
-    ax.plot(d.index, d["mean"], color=color, linestyle=linestyle, label=label)
-    if (d["count"] > 1).any():
-        sd = d["std"].fillna(0)
-        ax.fill_between(d.index, d["mean"] - sd, d["mean"] + sd, color=color, alpha=0.18, linewidth=0)
+#: How each part of a history is named in figures (``<split>_<quantity>`` metrics of the record).
+SPLITS = {"train": "training (eval mode, fixed probe)", "val": "validation",
+          "running": "training (running mean, training mode)"}
+DASHES = {SPLITS["train"]: "", SPLITS["val"]: (4, 2), SPLITS["running"]: (1, 2)}
+YLABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy"}
 
 
-def _draw(ax_loss, ax_acc, history: pd.DataFrame, labels: Sequence[str], names: dict | None) -> None:
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, label in enumerate(labels):
-        f = history[history["label"] == label]
-        c = colors[i % len(colors)]
-        name = (names or {}).get(label, label)
-        _band(ax_loss, f, "train_loss", c, "-", name)
-        _band(ax_loss, f, "val_loss", c, "--")
-        _band(ax_acc, f, "val_accuracy", c, "-", name)
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy loss (solid: training, dashed: validation)")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("validation accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
+def long_curves(res, configs, running: bool = False) -> pd.DataFrame:
+    """``res.history`` of the configurations of ``configs`` with the columns seaborn needs.
+
+    Adds ``configuration`` (display name and how many seeds the mean is over, see
+    :func:`fcnbook.results.divergence`), ``measured on`` (a value of :data:`SPLITS`) and ``quantity`` (``loss`` or
+    ``accuracy``); drops the running means unless ``running``.
+    """
+    names, notes = display_names(configs), divergence(res.runs)["note"]
+    h = res.history[res.history["key"].isin(list(names))].copy()
+    parts = h["metric"].str.rsplit("_", n=1)
+    h["measured on"], h["quantity"] = parts.str[0].map(SPLITS), parts.str[1]
+    h["configuration"] = h["key"].map({k: f"{v} ({notes[k]})" for k, v in names.items() if k in notes})
+    return h if running else h[h["measured on"] != SPLITS["running"]]
 
 
-def learning_curves(history: pd.DataFrame, labels: Sequence[str] | None = None, names: dict | None = None,
-                    title: str | None = None, log_loss: bool = False):
-    """Loss (training solid, validation dashed) and validation accuracy against epoch, one colour per config.
+def _palette(res, configs) -> dict[str, tuple]:
+    """Config key -> colour, in declaration order."""
+    keys = [k for k in display_names(configs) if k in set(res.runs["key"])]
+    return dict(zip(keys, sns.color_palette(n_colors=len(keys)), strict=True))
+
+
+def _mark_divergence(ax, runs: pd.DataFrame, colors: dict) -> None:
+    """A cross on the epoch axis, in the configuration's colour, for every run that diverged."""
+    on_axis = blended_transform_factory(ax.transData, ax.transAxes)
+    hit = runs[runs["diverged"].astype(bool) & runs["key"].isin(list(colors))]
+    for key, epoch in zip(hit["key"], hit["diverged_epoch"], strict=True):
+        ax.plot([epoch], [0.04], marker="x", markersize=8, mew=2, color=colors[key], transform=on_axis,
+                clip_on=False, linestyle="none")
+
+
+def learning_curves(res, configs, running: bool = False, log_loss: bool = False, title: str | None = None):
+    """Loss and accuracy against epoch: training (eval mode) solid, validation dashed, one colour per config.
 
     Parameters
     ----------
-    history : DataFrame
-        ``Results.history`` (long form).
-    labels : sequence of str, optional
-        Which configuration labels to draw, in order (default: all, in order of appearance).
-    names : dict, optional
-        Display name per label for the legend.
+    res : Results
+    configs : dict of name -> RunConfig, or list of RunConfig
+        What to draw, in order, as :mod:`fcnbook.experiments` declares it.
+    running : bool
+        Also draw the training-mode running means (dotted).
     """
-    labels = list(labels) if labels is not None else list(dict.fromkeys(history["label"]))
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
-    _draw(ax_loss, ax_acc, history, labels, names)
+    d, colors = long_curves(res, configs, running), _palette(res, configs)
+    names = dict(zip(d["key"], d["configuration"], strict=False))
+    palette = {names[k]: c for k, c in colors.items() if k in names}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    for ax, q in zip(axes, ("loss", "accuracy"), strict=True):
+        sns.lineplot(data=d[d["quantity"] == q], x="epoch", y="value", hue="configuration",
+                     hue_order=list(palette), palette=palette, style="measured on",
+                     style_order=[s for s in DASHES if s in set(d["measured on"])], dashes=DASHES, errorbar="sd",
+                     err_kws={"alpha": 0.15}, ax=ax, legend=q == "accuracy")
+        ax.set_ylabel(YLABELS[q])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _mark_divergence(ax, res.runs, colors)
     if log_loss:
-        ax_loss.set_yscale("log")
-    ax_acc.legend(fontsize=8, loc="lower right")
+        axes[0].set_yscale("log")
+    sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), title=None)
     if title:
         fig.suptitle(title)
     return fig
 
 
-def curves_by_panel(history: pd.DataFrame, panels: dict[str, Sequence[str]], names: dict | None = None,
-                    log_loss: bool = True):
-    """One column per panel (e.g. per optimizer), each with its own set of configuration labels.
+def curves_by_optimizer(res, grid: dict, log_loss: bool = True):
+    """One column per optimizer, one colour per learning rate; top row losses (log scale), bottom accuracies.
 
-    Top row: losses (log scale by default, since a diverging learning rate dwarfs the others); bottom row:
-    validation accuracy.
+    ``grid`` is :func:`fcnbook.experiments.optimizer_grid`'s ``{(optimizer, lr): RunConfig}``. Each panel lists
+    the learning rates whose runs diverged, with the seed counts behind each mean.
     """
-    n = len(panels)
-    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 7), squeeze=False, constrained_layout=True, sharex=True)
-    for j, (title, labels) in enumerate(panels.items()):
-        _draw(axes[0, j], axes[1, j], history, labels, names)
-        axes[0, j].set_title(title)
-        if log_loss:
-            axes[0, j].set_yscale("log")
-        if j:
-            axes[0, j].set_ylabel("")
-            axes[1, j].set_ylabel("")
-        axes[1, j].legend(fontsize=8, loc="lower right")
-        axes[1, j].set_ylim(0, 1)
-    return fig
+    d = long_curves(res, grid)
+    cell = {c.key(): key for key, c in grid.items()}
+    d["optimizer"] = d["key"].map(lambda k: cell[k][0])
+    d["learning rate"] = d["key"].map(lambda k: f"{cell[k][1]:g}")
+    optimizers, lrs = list(dict.fromkeys(k[0] for k in grid)), list(dict.fromkeys(f"{k[1]:g}" for k in grid))
+    colors = dict(zip(lrs, sns.color_palette(n_colors=len(lrs)), strict=True))
+    g = sns.relplot(data=d, kind="line", x="epoch", y="value", row="quantity", row_order=["loss", "accuracy"],
+                    col="optimizer", col_order=optimizers, hue="learning rate", hue_order=lrs, palette=colors,
+                    style="measured on", style_order=[SPLITS["train"], SPLITS["val"]], dashes=DASHES,
+                    errorbar="sd", err_kws={"alpha": 0.15},
+                    height=3.0, aspect=1.15, facet_kws={"sharey": "row"})
+    g.set_titles(template="{col_name}")
+    for ax in g.axes[1]:
+        ax.set_title("")
+    notes = divergence(res.runs)
+    for j, opt in enumerate(optimizers):
+        keys = {grid[opt, lr].key(): colors[f"{lr:g}"] for (o, lr) in grid if o == opt}
+        for i in range(2):
+            g.axes[i, j].xaxis.set_major_locator(MaxNLocator(integer=True))
+            _mark_divergence(g.axes[i, j], res.runs, keys)
+        text = [f"lr {cell[k][1]:g}: {notes.loc[k, 'note']}" for k in keys if notes.loc[k, "diverged"]]
+        if text:
+            g.axes[1, j].text(0.03, 0.97, "\n".join(text), transform=g.axes[1, j].transAxes, va="top",
+                              fontsize="x-small", color="0.25")
+    g.axes[0, 0].set_ylabel(YLABELS["loss"])
+    g.axes[1, 0].set_ylabel(YLABELS["accuracy"])
+    if log_loss:
+        g.axes[0, 0].set_yscale("log")
+    g.axes[1, 0].set_ylim(0, 1)
+    return g.figure
 
 
-def accuracy_table(runs: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
-    """Test accuracy per configuration: mean, SD, n, 95 % CI, diverged runs, final train-validation gap."""
-    s = summarize(runs).reset_index()
-    extra = runs.groupby("key", sort=False).agg(
-        diverged=("diverged", "sum"), train_acc=("final_train_accuracy", "mean"),
-        val_acc=("final_val_accuracy", "mean"))
-    s = s.join(extra, on="key")
-    s["configuration"] = [(names or {}).get(label, label) for label in s["label"]]
-    s["95% CI"] = [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "n/a" for lo, hi in zip(s["ci_low"], s["ci_high"],
-                                                                                           strict=True)]
-    s["train - val"] = s["train_acc"] - s["val_acc"]
-    out = s[["configuration", "mean", "sd", "n", "95% CI", "diverged", "train - val"]]
-    return out.rename(columns={"mean": "test acc (mean)", "sd": "SD"}).set_index("configuration")
+def accuracy_table(runs: pd.DataFrame, configs) -> pd.DataFrame:
+    """Per configuration: final validation accuracy, test accuracy (mean, SD, n, 95 % CI), diverged runs and the
+    final train - validation gap, training measured in evaluation mode on the fixed probe (means over seeds).
+    """
+    names = display_names(configs)
+    s = summarize(runs[runs["key"].isin(list(names))]).reindex([k for k in names if k in set(runs["key"])])
+    final = runs.groupby("key", sort=False)[["final_val_accuracy", "final_train_accuracy"]].mean()
+    out = pd.DataFrame({
+        "configuration": [names[k] for k in s.index],
+        "val acc (final epoch)": final.loc[s.index, "final_val_accuracy"].to_numpy(),
+        "test acc (mean)": s["mean"].to_numpy(), "SD": s["sd"].to_numpy(), "n": s["n"].to_numpy(),
+        "95% CI": [_interval(lo, hi) for lo, hi in zip(s["ci_low"], s["ci_high"], strict=True)],
+        "diverged": divergence(runs).loc[s.index, "diverged"].to_numpy(),
+        "train - val (eval mode)": (final["final_train_accuracy"] - final["final_val_accuracy"]).loc[s.index]
+        .to_numpy(),
+    })
+    return out.set_index("configuration")
+
+
+def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """:func:`fcnbook.results.effects` as the book shows it: paired test-accuracy differences and McNemar."""
+    e = effects
+    return pd.DataFrame({
+        "difference in test acc (mean)": e["mean"], "SD": e["sd"], "n": e["n"].astype(int),
+        "95% CI": [_interval(lo, hi) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
+        "paired t p": e["p"], "only this right": e["only_config"], "only baseline right": e["only_baseline"],
+        "McNemar p (pooled)": e["p_mcnemar"],
+        "McNemar p per seed": [p_value(lo) if lo == hi else f"{p_value(lo)} to {p_value(hi)}"
+                               for lo, hi in zip(e["p_seed_min"], e["p_seed_max"], strict=True)],
+        "diverged": e["diverged"],
+    }, index=e.index.rename("against the baseline"))
+
+
+def _interval(lo: float, hi: float) -> str:
+    return f"[{lo:+.4f}, {hi:+.4f}]" if np.isfinite(lo) and np.isfinite(hi) else "n/a"
 
 
 def style(table: pd.DataFrame, digits: int = 4):
-    """A pandas Styler with fixed decimals, for display in the book."""
-    numeric = table.select_dtypes("number").columns
-    styler = table.style.format({c: f"{{:.{digits}f}}" for c in numeric if c not in ("n", "diverged")})
+    """A pandas Styler: counts as integers, p-values with two significant digits, the rest ``digits`` decimals."""
+    fmt = {}
+    for c in table.select_dtypes("number").columns:
+        if pd.api.types.is_integer_dtype(table[c]) or c in ("n", "diverged"):
+            fmt[c] = "{:.0f}"
+        else:
+            fmt[c] = (lambda p: html.escape(p_value(p))) if " p" in f" {c}" else f"{{:.{digits}f}}"
+    styler = table.style.format(fmt, na_rep="n/a", escape="html")
     return styler.set_table_styles([{"selector": "th, td", "props": "padding: 0.15em 0.7em;"}])
+
+
+def _image_grid(rows: Sequence[tuple[str, np.ndarray]], images: np.ndarray, per_row: int, size=(0.9, 0.95)):
+    """One row of up to ``per_row`` images per ``(title, indices)``."""
+    fig, axes = plt.subplots(len(rows), per_row, figsize=(per_row * size[0], len(rows) * size[1]),
+                             squeeze=False, constrained_layout=True)
+    for r, (title, idx) in enumerate(rows):
+        for j in range(per_row):
+            ax = axes[r, j]
+            ax.axis("off")
+            if j < len(idx):
+                ax.imshow(images[idx[j]].reshape(28, 28), cmap="gray_r")
+        axes[r, 0].set_title(title, fontsize=8, loc="left")
+    return fig
 
 
 def example_grid(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], per_class: int = 8):
     """A grid of ``per_class`` example images for every class (rows = classes)."""
-    k = len(classes)
-    fig, axes = plt.subplots(k, per_class, figsize=(per_class * 0.9, k * 0.95), constrained_layout=True)
-    for c in range(k):
-        idx = np.flatnonzero(labels == c)[:per_class]
-        for j in range(per_class):
-            ax = axes[c, j]
-            ax.axis("off")
-            if j < len(idx):
-                ax.imshow(images[idx[j]].reshape(28, 28), cmap="gray_r")
-        axes[c, 0].set_title(classes[c], fontsize=8, loc="left")
-    return fig
+    rows = [(name, np.flatnonzero(labels == c)[:per_class]) for c, name in enumerate(classes)]
+    return _image_grid(rows, images, per_class)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], normalize: bool = True):
-    """Confusion matrix heat map (rows: true class, normalised per row by default)."""
+    """Confusion matrix heat map (rows: true class, normalised per row by default); returns ``(fig, matrix)``.
+
+    ``y_pred`` of shape (seeds, N) pools the seeds' predictions of the same ``N`` images.
+    """
     from sklearn.metrics import confusion_matrix
 
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2:
+        y_true, y_pred = np.tile(np.asarray(y_true), len(y_pred)), y_pred.ravel()
     cm = confusion_matrix(y_true, y_pred, labels=range(len(classes)), normalize="true" if normalize else None)
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    im = ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            v = cm[i, j]
-            ax.text(j, i, f"{v:.2f}" if normalize else f"{v:d}", ha="center", va="center", fontsize=7,
-                    color="white" if v > cm.max() / 2 else "black")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", annot_kws={"fontsize": 7}, cmap="Blues",
+                xticklabels=classes, yticklabels=classes, square=True, cbar_kws={"shrink": 0.8}, ax=ax)
+    ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right")
+    ax.set(xlabel="predicted", ylabel="true")
     return fig, cm
 
 
@@ -186,14 +255,6 @@ def confused_examples(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray
                       classes: Sequence[str], per_pair: int = 6):
     """For each (true, predicted) pair of ``pairs``, the first ``per_pair`` test images so misclassified."""
     index = {name: i for i, name in enumerate(classes)}
-    fig, axes = plt.subplots(len(pairs), per_pair, figsize=(per_pair * 1.0, len(pairs) * 1.15),
-                             squeeze=False, constrained_layout=True)
-    for r, (true, pred) in enumerate(zip(pairs["true"], pairs["predicted"], strict=True)):
-        idx = np.flatnonzero((y_true == index[true]) & (y_pred == index[pred]))[:per_pair]
-        for j in range(per_pair):
-            ax = axes[r, j]
-            ax.axis("off")
-            if j < len(idx):
-                ax.imshow(images[idx[j]].reshape(28, 28), cmap="gray_r")
-        axes[r, 0].set_title(f"{true} -> {pred}", fontsize=8, loc="left")
-    return fig
+    rows = [(f"{t} -> {p}", np.flatnonzero((y_true == index[t]) & (y_pred == index[p]))[:per_pair])
+            for t, p in zip(pairs["true"], pairs["predicted"], strict=True)]
+    return _image_grid(rows, images, per_pair, size=(1.0, 1.15))

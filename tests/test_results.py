@@ -1,0 +1,144 @@
+"""Statistics of fcnbook.results against scipy (and statsmodels where installed) as oracles."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from fcnbook import results
+from fcnbook.config import RunConfig
+from fcnbook.results import Results
+
+BASE = RunConfig(hidden=(8,), epochs=2)
+A, B = BASE.replace(dropout=0.5), BASE.replace(batch_norm=True)
+
+
+def runs_frame(values: dict) -> pd.DataFrame:
+    """``{config: {seed: accuracy}}`` -> a runs frame with the columns the statistics read."""
+    rows = [{"key": c.key(), "label": c.label(), "seed": s, "test_accuracy": v, "diverged": False,
+             "diverged_epoch": None} for c, by_seed in values.items() for s, v in by_seed.items()]
+    return pd.DataFrame(rows)
+
+
+def test_paired_differences_match_scipy_ttest_rel():
+    base = {0: 0.860, 1: 0.871, 2: 0.855, 3: 0.866, 4: 0.862}
+    a = {4: 0.869, 2: 0.861, 0: 0.867, 1: 0.874, 3: 0.872}  # other order: matched by seed, not by position
+    out = results.paired_differences(runs_frame({BASE: base, A: a}), BASE, [A])
+    x, y = np.array([a[s] for s in range(5)]), np.array([base[s] for s in range(5)])
+    t = stats.ttest_rel(x, y)
+    ci = t.confidence_interval(0.95)
+    r = out.loc[A.key()]
+    assert r["n"] == 5 and r["label"] == A.label()
+    assert r["mean"] == pytest.approx((x - y).mean()) and r["sd"] == pytest.approx((x - y).std(ddof=1))
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert r["p"] == pytest.approx(t.pvalue)
+
+
+def test_paired_differences_use_only_seeds_present_in_both_and_any_column():
+    runs = runs_frame({BASE: {0: 0.5, 1: 0.6, 2: 0.7}, A: {1: 0.65, 2: 0.71, 7: 0.9}})
+    out = results.paired_differences(runs, BASE.key(), [A.key()])
+    assert out.loc[A.key(), "n"] == 2 and out.loc[A.key(), "mean"] == pytest.approx((0.05 + 0.01) / 2)
+    runs["gap"] = runs["test_accuracy"] * 2
+    assert results.paired_differences(runs, BASE, [A], value="gap").iloc[0]["mean"] == pytest.approx(0.06)
+
+
+def test_paired_differences_undefined_spread_is_nan():
+    one = results.paired_differences(runs_frame({BASE: {0: 0.5}, A: {0: 0.6}}), BASE, [A]).iloc[0]
+    assert one["mean"] == pytest.approx(0.1) and one["n"] == 1
+    assert all(math.isnan(one[c]) for c in ("sd", "ci_low", "ci_high", "p"))
+    flat = results.paired_differences(runs_frame({BASE: {0: 0.5, 1: 0.6}, A: {0: 0.6, 1: 0.7}}), BASE, [A]).iloc[0]
+    assert flat["sd"] == pytest.approx(0) and flat["ci_low"] == pytest.approx(0.1) and math.isnan(flat["p"])
+
+
+def exact_mcnemar(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value written out: twice the smaller binomial tail at 1/2, capped at 1."""
+    n = b + c
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def test_mcnemar_counts_discordant_pairs_and_matches_the_exact_binomial():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500)
+    a = np.where(rng.random((3, 500)) < 0.85, y, (y + 1) % 10)
+    b = np.where(rng.random((3, 500)) < 0.80, y, (y + 2) % 10)
+    m = results.mcnemar(a, b, y)
+    ra, rb = a == y, b == y
+    assert m["only_a"] == int((ra & ~rb).sum()) and m["only_b"] == int((rb & ~ra).sum()) and m["n"] == 1500
+    assert m["p"] == pytest.approx(exact_mcnemar(m["only_a"], m["only_b"]))
+    assert m["p_per_seed"] == pytest.approx([exact_mcnemar(int((ra[i] & ~rb[i]).sum()), int((rb[i] & ~ra[i]).sum()))
+                                             for i in range(3)])
+
+
+def test_mcnemar_agrees_with_statsmodels():
+    contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
+    y = np.zeros(40, dtype=int)
+    a = np.array([0] * 30 + [1] * 10)  # right on the first 30
+    b = np.array([0] * 22 + [1] * 12 + [0] * 6)  # right on 22 of those, and on 6 that a gets wrong
+    m = results.mcnemar(a, b, y)
+    table = [[22, 8], [6, 4]]
+    assert (m["only_a"], m["only_b"]) == (8, 6)
+    assert m["p"] == pytest.approx(contingency.mcnemar(table, exact=True).pvalue)
+
+
+def test_mcnemar_without_discordant_pairs_and_bad_shapes():
+    y = np.array([0, 1, 2])
+    assert results.mcnemar(y, y, y)["p"] == 1.0
+    assert results.mcnemar([[0, 1, 2], [0, 0, 0]], [[0, 1, 2], [0, 0, 0]], y)["p_per_seed"] == [1.0, 1.0]
+    with pytest.raises(ValueError, match="do not pair up"):
+        results.mcnemar([[0, 1, 2]], [0, 1], y)
+
+
+def test_welch_difference_matches_scipy():
+    a, b = [0.98, 0.981, 0.979, 0.983], [0.97, 0.968, 0.975, 0.969, 0.972]
+    d = results.welch_difference(a, b)
+    t = stats.ttest_ind(a, b, equal_var=False)
+    ci = t.confidence_interval(0.95)
+    assert d["mean"] == pytest.approx(np.mean(a) - np.mean(b))
+    assert (d["ci_low"], d["ci_high"], d["p"]) == pytest.approx((ci.low, ci.high, t.pvalue))
+    assert math.isnan(results.welch_difference([0.9], [0.8, 0.7])["ci_low"])
+
+
+def make_res(accuracy: dict, predictions: dict, diverged: dict | None = None) -> Results:
+    runs = runs_frame(accuracy)
+    for (config, seed), epoch in (diverged or {}).items():
+        row = (runs["key"] == config.key()) & (runs["seed"] == seed)
+        runs.loc[row, ["diverged", "diverged_epoch"]] = [True, epoch]
+    records = [{"key": c.key(), "seed": s, "test_predictions": list(p)} for (c, s), p in predictions.items()]
+    return Results(runs=runs, history=pd.DataFrame(), records=records)
+
+
+def test_effects_pairs_by_seed_and_leaves_out_the_baseline():
+    y = np.array([0, 1, 2, 3])
+    preds = {(BASE, 0): [0, 1, 0, 0], (BASE, 1): [0, 1, 2, 0], (A, 1): [0, 1, 2, 3], (A, 0): [0, 1, 2, 0]}
+    res = make_res({BASE: {0: 0.5, 1: 0.75}, A: {1: 1.0, 0: 0.75}}, preds, diverged={(A, 1): 3})
+    eff = results.effects(res, BASE, {"baseline": BASE, "dropout": A}, y)
+    assert list(eff.index) == ["dropout"]
+    e = eff.loc["dropout"]
+    assert e["mean"] == pytest.approx(0.25) and e["n"] == 2 and e["diverged"] == 1
+    assert (e["only_config"], e["only_baseline"]) == (2, 0)  # one image better in each seed, none worse
+    assert e["p_mcnemar"] == pytest.approx(exact_mcnemar(2, 0)) and e["p_seed_min"] == e["p_seed_max"] == 1.0
+
+
+def test_divergence_notes_and_display_names():
+    runs = runs_frame({BASE: {0: 0.8, 1: 0.8, 2: 0.8}, A: {0: 0.1, 1: 0.1, 2: 0.8}})
+    runs.loc[(runs["key"] == A.key()) & (runs["seed"] < 2), ["diverged", "diverged_epoch"]] = [True, 2]
+    d = results.divergence(runs)
+    assert d.loc[BASE.key(), "note"] == "n=3" and d.loc[A.key(), "diverged"] == 2
+    assert d.loc[A.key(), "note"] == "n=1 of 3, 2 diverged at epoch 2"
+    runs.loc[(runs["key"] == A.key()) & (runs["seed"] == 1), "diverged_epoch"] = 3
+    assert results.divergence(runs).loc[A.key(), "note"] == "n=1 of 3, 2 diverged at epochs 2, 3"
+    assert results.display_names({("sgd", 0.1): BASE, 0.5: A, "bn": B}) == {
+        BASE.key(): "sgd lr=0.1", A.key(): "dropout 0.5", B.key(): "bn"}
+    assert results.display_names([BASE]) == {BASE.key(): BASE.label()}
+    assert results.display_names({0.0: BASE}) == {BASE.key(): "no dropout"}
+
+
+def test_results_imports_without_torch():
+    code = "import sys, fcnbook.results, fcnbook.findings; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "False"
