@@ -10,6 +10,7 @@ import torch
 
 from fcnbook import data
 from fcnbook.config import RunConfig
+from fcnbook.idx import IDXError, read_idx
 from idx_helpers import NAMES, TRAIN_COUNTS, synthetic_arrays, write_raw
 
 
@@ -111,8 +112,8 @@ def test_read_idx_agrees_with_torchvision(root):
 def test_read_idx_rejects_bad_files(tmp_path, content, words):
     path = tmp_path / "f-idx1-ubyte"
     path.write_bytes(content)
-    with pytest.raises(data.DataError, match=words.replace("(", r"\(").replace(")", r"\)")):
-        data.read_idx(path)
+    with pytest.raises(IDXError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        read_idx(path)
 
 
 # --------------------------------------------------------------------------------------------- splits

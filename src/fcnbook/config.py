@@ -37,6 +37,18 @@ def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+def check_data_settings(val_fraction, split_seed, normalization, subset) -> None:
+    """The one check of how a dataset is split and scaled (used by :class:`RunConfig` and ``fcnbook.data.load``)."""
+    if normalization not in NORMALIZATIONS:
+        _fail("normalization", f"one of {', '.join(NORMALIZATIONS)}", normalization)
+    if not _is_number(val_fraction) or not 0 < val_fraction <= 0.5:
+        _fail("val_fraction", "a number in (0, 0.5]", val_fraction)
+    if not _is_int(split_seed) or split_seed < 0:
+        _fail("split_seed", "an integer >= 0", split_seed)
+    if subset is not None and (not _is_int(subset) or subset < 100):
+        _fail("subset", "None or an integer >= 100", subset)
+
+
 def check_seeds(seeds) -> list[int]:
     """``seeds`` as a list of distinct integers >= 0, or ``ValueError`` saying what is allowed.
 
@@ -147,14 +159,7 @@ class RunConfig:
             _fail("batch_size", "an integer >= 2", self.batch_size)
         if not _is_int(self.epochs) or self.epochs < 1:
             _fail("epochs", "an integer >= 1", self.epochs)
-        if self.normalization not in NORMALIZATIONS:
-            _fail("normalization", f"one of {', '.join(NORMALIZATIONS)}", self.normalization)
-        if not _is_number(self.val_fraction) or not 0 < self.val_fraction <= 0.5:
-            _fail("val_fraction", "a number in (0, 0.5]", self.val_fraction)
-        if not _is_int(self.split_seed) or self.split_seed < 0:
-            _fail("split_seed", "an integer >= 0", self.split_seed)
-        if self.subset is not None and (not _is_int(self.subset) or self.subset < 100):
-            _fail("subset", "None or an integer >= 100", self.subset)
+        check_data_settings(self.val_fraction, self.split_seed, self.normalization, self.subset)
         # Store floats as floats so that lr=1 and lr=1.0 are the same run (and the same key).
         for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "val_fraction"):
             object.__setattr__(self, name, float(getattr(self, name)))

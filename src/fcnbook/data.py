@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .config import check_data_settings
+from .idx import IDXError, read_idx
 from .paths import data_dir
 
 if TYPE_CHECKING:  # torch takes ~2 s to import; `fcnbook data fetch` and `info` never need it
@@ -50,7 +52,6 @@ MD5: dict[str, dict[str, str]] = {
     },
 }
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the course template's constants, used for both datasets there
-NORMALIZATIONS = ("train", "mnist", "none")
 
 
 class DataError(RuntimeError):
@@ -176,32 +177,17 @@ def info(root=None) -> str:
     return "\n".join(lines)
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """An unsigned-byte IDX file (the MNIST format) as a numpy array of its declared shape.
-
-    Header: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions, then each dimension
-    as a big-endian int32. torchvision reads the same files the same way (``tests/test_data.py`` compares the
-    two); reading them here saves importing torchvision, 2.6 s of every section's start-up.
-    """
-    raw = Path(path).read_bytes()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path}: not an unsigned-byte IDX file (header {raw[:4].hex()})")
-    ndim = raw[3]
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    body = 4 + 4 * ndim
-    if len(raw) - body != int(np.prod(dims)):
-        raise DataError(f"{path}: header declares shape {dims} but the file holds {len(raw) - body} bytes of data")
-    return np.frombuffer(raw, dtype=np.uint8, offset=body).reshape(dims)
-
-
 @functools.lru_cache(maxsize=8)
 def _read(dataset: str, train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
     d = Path(root) / FOLDERS[dataset] / "raw"
     prefix = "train" if train else "t10k"
-    images = read_idx(d / f"{prefix}-images-idx3-ubyte")
-    labels = read_idx(d / f"{prefix}-labels-idx1-ubyte")
+    try:
+        images = read_idx(d / f"{prefix}-images-idx3-ubyte")
+        labels = read_idx(d / f"{prefix}-labels-idx1-ubyte")
+    except IDXError as exc:
+        raise DataError(str(exc)) from None
     # copies: frombuffer arrays are read-only views of the bytes object
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
@@ -336,15 +322,7 @@ def load(dataset: str = "fashion", *, val_fraction: float = 0.1, split_seed: int
         Shared with the cache: treat its tensors as read-only.
     """
     _check_dataset(dataset)
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, int | float) \
-            or not 0 < val_fraction <= 0.5:
-        raise ValueError(f"val_fraction must be a number in (0, 0.5] (got {val_fraction!r})")
-    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
-        raise ValueError(f"split_seed must be an integer >= 0 (got {split_seed!r})")
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)} (got {normalization!r})")
-    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int) or subset < 1):
-        raise ValueError(f"subset must be None or an integer >= 1 (got {subset!r})")
+    check_data_settings(val_fraction, split_seed, normalization, subset)
     # Re-checked on every call (a few stat calls when unchanged), so the cache never hides a damaged file.
     md5s = verify(dataset, root)
     return _load(dataset, float(val_fraction), split_seed, normalization, subset, str(_root(root)),

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import data
 from .data import FILES, FOLDERS, DataError
+from .idx import idx_bytes
 
 FASHION_SOURCE = Path("/usr/share/datasets/fashion-mnist")
 FASHION_PACKAGE = "dataset-fashion-mnist"
@@ -131,15 +132,6 @@ def _atomic_write(path: Path, chunks, expected_md5: str | None = None) -> str:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """IDX encoding of a uint8 array: big-endian header (00 00 08 <ndim>, then each dim), then the bytes."""
-    array = np.ascontiguousarray(array)
-    if array.dtype != np.uint8 or not 1 <= array.ndim <= 3:
-        raise ValueError(f"array must be uint8 with 1 to 3 dimensions (got {array.dtype}, ndim {array.ndim})")
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    return header + array.tobytes()
 
 
 def write_idx(path, array: np.ndarray, expected_md5: str | None = None) -> str:
