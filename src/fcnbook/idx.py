@@ -40,3 +40,16 @@ def idx_bytes(array: np.ndarray) -> bytes:
         raise ValueError(f"array must be uint8 with 1 to 3 dimensions (got {array.dtype}, ndim {array.ndim})")
     header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     return header + array.tobytes()
+
+
+def idx_size(path: Path) -> int | None:
+    """Byte size an IDX file must have according to its own header, or None if the header is unreadable."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) < 4 or head[:2] != b"\0\0":
+            return None
+        item = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}.get(head[2])
+        dims = f.read(4 * head[3])
+    if item is None or len(dims) < 4 * head[3]:
+        return None
+    return 4 + 4 * head[3] + item * int(np.prod(np.frombuffer(dims, ">u4"), dtype=np.int64))
