@@ -73,7 +73,7 @@ plots.style(stats)
 
 # %% tags=["remove-input"]
 f, m = stats.loc["fashion"], stats.loc["mnist"]
-off = ((f["mean"] - 0.1307) / 0.3081, f["SD"] / 0.3081)
+off = ((f["mean"] - data.MNIST_MEAN) / data.MNIST_STD, f["SD"] / data.MNIST_STD)
 display(Markdown(
     f"Fashion-MNIST pixels average {f['mean']:.4f} with SD {f['SD']:.4f} on the training split, against "
     f"{m['mean']:.4f} and {m['SD']:.4f} for MNIST: the clothing images are brighter and fill more of the frame "

@@ -95,6 +95,8 @@ def test_effects_table_and_p_values():
     assert t.loc["bn", "95% CI"] == "[+0.0050, +0.0150]" and t.loc["bn", "McNemar p per seed"] == "0.002 to 0.2"
     html = plots.style(t).to_html()
     assert "&lt; 0.0001" in html and "0.01" in html
+    tiny = plots.effects_table(eff.assign(p_seed_min=1e-9, p_seed_max=1e-7))
+    assert tiny.loc["bn", "McNemar p per seed"] == "< 0.0001"
 
 
 def test_confusion_pools_seeds_and_uses_a_heatmap():

@@ -170,17 +170,18 @@ def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
     e = effects
     return pd.DataFrame({
         "difference in test acc (mean)": e["mean"], "SD": e["sd"], "n": e["n"].astype(int),
-        "95% CI": [_interval(lo, hi) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
+        "95% CI": [_interval(lo, hi, signed=True) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
         "paired t p": e["p"], "only this right": e["only_config"], "only baseline right": e["only_baseline"],
         "McNemar p (pooled)": e["p_mcnemar"],
-        "McNemar p per seed": [p_value(lo) if lo == hi else f"{p_value(lo)} to {p_value(hi)}"
+        "McNemar p per seed": [" to ".join(dict.fromkeys((p_value(lo), p_value(hi))))
                                for lo, hi in zip(e["p_seed_min"], e["p_seed_max"], strict=True)],
         "diverged": e["diverged"],
     }, index=e.index.rename("against the baseline"))
 
 
-def _interval(lo: float, hi: float) -> str:
-    return f"[{lo:+.4f}, {hi:+.4f}]" if np.isfinite(lo) and np.isfinite(hi) else "n/a"
+def _interval(lo: float, hi: float, signed: bool = False) -> str:
+    f = "+.4f" if signed else ".4f"
+    return f"[{lo:{f}}, {hi:{f}}]" if np.isfinite(lo) and np.isfinite(hi) else "n/a"
 
 
 def style(table: pd.DataFrame, digits: int = 4):
@@ -192,7 +193,7 @@ def style(table: pd.DataFrame, digits: int = 4):
         else:
             fmt[c] = (lambda p: html.escape(p_value(p))) if " p" in f" {c}" else f"{{:.{digits}f}}"
     styler = table.style.format(fmt, na_rep="n/a", escape="html")
-    return styler.set_table_styles([{"selector": "th, td", "props": "padding: 0.15em 0.7em;"}])
+    return styler.set_table_styles([{"selector": "th, td", "props": "padding: 0.15em 0.7em; white-space: nowrap;"}])
 
 
 def _image_grid(rows: Sequence[tuple[str, np.ndarray]], images: np.ndarray, per_row: int, size=(0.9, 0.95)):
