@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 MATHJAX := node_modules/mathjax/es5/tex-chtml.js
 PROFILE ?= full
 
-.PHONY: setup data book quick test bench chromium lint clean
+.PHONY: setup data book quick pdf test bench chromium poppler lint clean
 
 setup: $(STAMP) $(MATHJAX)
 
@@ -35,13 +35,24 @@ book: setup data
 quick:
 	$(MAKE) book PROFILE=quick
 
+# The whole book as one PDF, book/_build/pdf/fcnbook.pdf: the sections, Jupyter Book's singlehtml build, printed by
+# Debian's Chromium (Jupyter Book's pdfhtml builder would download a browser).
+pdf: setup data chromium
+	$(BIN)/fcnbook book --profile $(PROFILE) --pdf
+
 # Debian's Chromium drives the browser tests (no browser download); installed when missing and we are root.
 chromium:
 	@if command -v chromium >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "make chromium: Chromium is missing; run: sudo apt-get install -y chromium (browser tests will skip)"; fi
 
-test: setup data chromium
+# poppler-utils (pdfinfo, pdftotext, pdftoppm) check the PDF in the tests; installed when missing and we are root.
+poppler:
+	@if command -v pdfinfo >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "make poppler: poppler-utils is missing; run: sudo apt-get install -y poppler-utils (PDF tests will skip)"; fi
+
+test: setup data chromium poppler
 	$(BIN)/python -m pytest -q
 
 bench: setup data

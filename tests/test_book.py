@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import html.parser
 import os
+import re
 import shutil
+import subprocess
 import time
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -432,3 +435,93 @@ def test_summary_table_and_local_mathjax(built, browser):
     page.goto((html_dir / "methods.html").as_uri(), wait_until="load")
     page.wait_for_selector("mjx-container", timeout=20_000)  # MathJax, from _static/mathjax, typeset the page
     assert page.evaluate("document.querySelectorAll('mjx-container').length") > 20
+
+
+# -- the PDF (slow): the quick book above, printed by Chromium, checked with poppler-utils ----------------
+
+POPPLER = ("pdfinfo", "pdftotext", "pdftoppm")
+
+
+@pytest.fixture(scope="module")
+def book_pdf(built):
+    """The quick book's PDF (``fcnbook.pdf.build_pdf`` on the book built above), and its build time."""
+    if not Path(CHROMIUM).exists() or not all(shutil.which(t) for t in POPPLER):
+        if os.geteuid() != 0:
+            pytest.skip("Chromium or poppler-utils missing and we are not root: sudo apt-get install -y chromium "
+                        "poppler-utils")
+        pytest.fail("Chromium or poppler-utils is not installed; run `make chromium poppler`")
+    from fcnbook.pdf import build_pdf
+
+    html_dir, _ = built
+    book_dir = html_dir.parents[1]
+    t0 = time.perf_counter()
+    path = build_pdf(book_dir, book_dir.parent / "_config.yml")
+    seconds = time.perf_counter() - t0
+    print(f"\nPDF of the quick book: {seconds:.0f} s")
+    assert path == book_dir / "_build" / "pdf" / "fcnbook.pdf"
+    return path, seconds
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def _pages_of(path: Path) -> int:
+    info = dict(line.split(":", 1) for line in _run("pdfinfo", str(path)).splitlines() if ":" in line)
+    assert "A4" in info["Page size"], info["Page size"]
+    return int(info["Pages"])
+
+
+def _chapter_titles(book_dir: Path) -> list[str]:
+    """The first heading of every executed section (what the PDF must show as a chapter title)."""
+    titles = []
+    for name in sections.toc_sections(book_dir):
+        nb = nbformat.read(book_dir / "sections" / f"{name}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        titles.append(re.search(r"^#\s+(.+?)\s*$", text, re.M).group(1))
+    return titles
+
+
+def _words(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_pdf_is_the_whole_book_with_table_1_and_page_numbers(book_pdf):
+    from fcnbook import paper
+
+    path, _ = book_pdf
+    pages = _pages_of(path)
+    assert 20 <= pages <= 150, pages
+    text = _words(_run("pdftotext", str(path), "-"))
+    assert text.count("Fully connected networks on FashionMNIST and MNIST") >= 2  # title page, running header
+    assert "Contents" in text and "References" in text
+    for title in _chapter_titles(path.parents[2]):
+        assert _words(title) in text, f"chapter {title!r} is not in the PDF"
+    missing = [f"{r.accuracy:.4f}" for r in paper.ROWS if f"{r.accuracy:.4f}" not in text]
+    assert not missing, f"Table 1's accuracies missing from the PDF: {missing}"
+    assert f"1 / {pages}" in text and f"{pages} / {pages}" in text  # the footer's page numbers
+    # MathJax typeset every formula: no TeX source left in the text.
+    assert not re.search(r"\\(frac|sum|mathcal|theta|left|right)\b|\$\$|\\\(|\\\[", text)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_pdf_page_has_content(book_pdf, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    path, _ = book_pdf
+    _run("pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page"))
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == _pages_of(path)
+    blank = []
+    for png in pngs:
+        grey = np.asarray(Image.open(png).convert("L"))
+        body = grey[int(0.07 * len(grey)):int(0.93 * len(grey))]  # without the running header and the footer
+        if (body < 200).mean() < 0.001:
+            blank.append(png.stem)
+    assert not blank, f"blank pages: {blank}"
+    # Figures were printed: at least one page is mostly picture (dark pixels well above any text page).
+    assert max((np.asarray(Image.open(p).convert("L")) < 200).mean() for p in pngs) > 0.12

@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", choices=["quick", "full"], default="full",
                    help="quick: subset, 2 epochs, 2 seeds (minutes); full: the report (default)")
     b.add_argument("--only", nargs="+", metavar="SECTION", help="execute only these sections")
+    b.add_argument("--pdf", action="store_true",
+                   help="also print the whole book to one PDF, book/_build/pdf/fcnbook.pdf (headless Chromium)")
     b.set_defaults(subparser=b)
     s = sub.add_parser("section", help="re-execute one section with parameter overrides",
                        description="Execute one section notebook with papermill-style parameters, e.g. "
@@ -224,10 +226,14 @@ def main(argv: list[str] | None = None) -> int:
             from .bookbuild import build_book
 
             try:
-                html = build_book(profile=args.profile, only=args.only)
+                html = build_book(profile=args.profile, only=args.only, pdf=args.pdf)
             except ValueError as exc:  # an unknown --only section: named before anything runs
                 _fail(args.subparser, str(exc))
             print(f"book built: {html}")
+            if args.pdf:
+                from .pdf import PDF_NAME
+
+                print(f"PDF: {html.parents[1] / 'pdf' / PDF_NAME}")
             return 0
         from .sections import parse_parameter_value, run_section
 
