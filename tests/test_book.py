@@ -73,7 +73,7 @@ def _tags(path: Path) -> list[list[str]]:
 
 def test_toc_is_the_one_list_of_sections():
     names = sections.toc_sections()
-    assert names[0] == "01_data" and names[-1] == "10_summary" and len(names) == len(set(names))
+    assert names[0] == "01_data" and "10_summary" in names and len(names) == len(set(names))
     # Every listed section has its source, and every source is listed: nothing else names sections.
     assert sorted(names) == sorted(p.stem for p in sections.NOTEBOOKS.glob("*.py"))
 

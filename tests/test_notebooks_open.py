@@ -73,7 +73,9 @@ def test_jupytext_sync_pairs_every_section_and_keeps_the_sources(tmp_path):
     _sync(folder, *names)
     _sync(folder, *names)  # twice: the second run must change nothing
     for path in _sources():
-        assert (folder / "notebooks" / path.name).read_text() == path.read_text(), f"{path.name} was rewritten"
+        assert (folder / "notebooks" / path.name).read_text() == path.read_text(), (
+            f"jupytext --sync rewrote {path.name} (e.g. two blank lines after the header become an empty cell)"
+        )
         nb = json.loads((folder / "notebooks" / path.name).with_suffix(".ipynb").read_text())
         assert nb["metadata"]["kernelspec"] == KERNELSPEC and nb["metadata"]["language_info"] == {"name": "python"}
         tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
