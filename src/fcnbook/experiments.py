@@ -58,7 +58,7 @@ def settings(profile: str = "full", **overrides) -> dict:
         if name not in S:
             raise ValueError(f"unknown profile setting {name!r}; allowed: {', '.join(S)}")
         if value is not None:
-            S[name] = list(value) if name in ("seeds", "forensic_sizes") else value
+            S[name] = list(value) if name == "forensic_sizes" else value
     S["seeds"] = check_seeds(S["seeds"])
     BASELINE.replace(epochs=S["epochs"], subset=S["subset"])  # validates epochs and subset, one line on error
     BASELINE.replace(epochs=S["long_epochs"])
