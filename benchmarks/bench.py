@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 
 import torch
-from flops import epoch_flops, layer_sizes, matmul_flops
 from quiet import busy_fraction, wait_quiet
 from torch import nn
 from torch.utils.data import DataLoader, Subset
+
+from fcnbook.flops import epoch_flops, layer_sizes, matmul_flops
 
 HERE = Path(__file__).resolve().parent
 SEEDS = [0, 1, 2, 3, 4]
@@ -47,6 +48,18 @@ def cpu_pressure() -> str | None:
         return Path("/proc/pressure/cpu").read_text().splitlines()[0]
     except (OSError, IndexError):
         return None
+
+
+def git_commit() -> str | None:
+    """``git describe --always --dirty`` of the working tree the benchmark ran from, if git can tell."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=HERE, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
 
 
 def machine_info() -> dict:
@@ -170,7 +183,7 @@ def main(argv=None) -> dict:
     from fcnbook.config import RunConfig
     from fcnbook.data import load, load_raw, stratified_split
     from fcnbook.paths import data_dir
-    from fcnbook.train import fit
+    from fcnbook.train import TRAINING_CODE_VERSION, fit
 
     load_start = os.getloadavg()
     loads = [load_start[0]]
@@ -187,8 +200,11 @@ def main(argv=None) -> dict:
     n_train, n_val = len(splits.y_train), len(splits.y_val)
     sizes = layer_sizes(config.hidden)
     train_flop = matmul_flops(sizes, n_train)
-    val_flop = matmul_flops(sizes, n_val, backward=False)
-    epoch_flop = epoch_flops(config, n_train, n_val)
+    # fit's timed epoch: training, the validation pass and (training code version 3) the training probe,
+    # as many images as the validation split, both evaluated after the epoch.
+    n_probe = min(n_val, n_train)
+    val_flop = matmul_flops(sizes, n_val + n_probe, backward=False)
+    epoch_flop = epoch_flops(config, n_train, n_val, n_probe)
     _, labels = load_raw("fashion", True)
     train_idx, _ = stratified_split(labels.numpy(), config.val_fraction, config.split_seed)
     tutorial = Tutorial(data_dir(), train_idx)
@@ -256,8 +272,8 @@ def main(argv=None) -> dict:
           f"{peak:9.1f}{100.0:8.1f}{u['d']:9.2f}")
     print(f"    sgemm range {min(sgemm):.1f}-{max(sgemm):.1f} GFLOP/s")
     print()
-    print(f"epoch work (counted matmul FLOPs): train {train_flop / 1e9:.2f} + validation {val_flop / 1e9:.2f} "
-          f"= {epoch_flop / 1e9:.2f} GFLOP ((a) does no validation pass: {train_flop / 1e9:.2f} GFLOP)")
+    print(f"epoch work (counted matmul FLOPs): train {train_flop / 1e9:.2f} + validation and training probe "
+          f"{val_flop / 1e9:.2f} = {epoch_flop / 1e9:.2f} GFLOP ((a) evaluates nothing: {train_flop / 1e9:.2f} GFLOP)")
     print(f"(a): {tut_how}, scaled to {n_train} samples; (b), (c): fit() history seconds, warm-up epoch "
           "of every fit discarded; (c) seconds are per seed")
     checks = [
@@ -289,6 +305,9 @@ def main(argv=None) -> dict:
         "sgemm_gflops": peak,
         "epoch_gflop": epoch_flop / 1e9,
         "epoch_train_gflop": train_flop / 1e9,
+        "epoch_eval_images": n_val + n_probe,
+        "training_code_version": TRAINING_CODE_VERSION,
+        "git_commit": git_commit(),
         "percent_of_peak": pct_c,
         "percent_of_peak_single": pct_b,
         "percent_of_peak_paired": median(pct_c_rounds),

@@ -1,20 +1,13 @@
-"""The benchmark FLOP counter (benchmarks/flops.py) against hand counts and PyTorch's FlopCounterMode."""
-
-import importlib.util
-from pathlib import Path
+"""The FLOP counter (fcnbook.flops) against hand counts and PyTorch's FlopCounterMode."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fcnbook import flops
 from fcnbook.config import RunConfig
 from fcnbook.model import FCN
-
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "flops.py"
-_spec = importlib.util.spec_from_file_location("bench_flops", _PATH)
-flops = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(flops)
 
 
 def test_tiny_network_by_hand():
@@ -37,6 +30,14 @@ def test_baseline_epoch_by_hand():
     assert flops.epoch_flops(config, 54_000, 6_000) == 92_934_000_000 + 2 * 6_000 * weights
     run = flops.run_flops(config.replace(epochs=3), 54_000, 6_000, 10_000)
     assert run == 3 * flops.epoch_flops(config, 54_000, 6_000) + 2 * 10_000 * weights
+
+
+def test_the_training_probe_is_one_more_evaluation_pass_per_epoch():
+    weights = 784 * 500 + 500 * 50 + 50 * 10
+    config = RunConfig(epochs=4)
+    assert flops.epoch_flops(config, 54_000, 6_000, 6_000) == flops.epoch_flops(config, 54_000, 12_000)
+    with_probe = flops.run_flops(config, 54_000, 6_000, 10_000, n_probe=6_000)
+    assert with_probe - flops.run_flops(config, 54_000, 6_000, 10_000) == 4 * 2 * 6_000 * weights
 
 
 def test_bad_sizes_raise():
@@ -72,3 +73,30 @@ def test_one_training_step_of_the_stacked_fcn_matches_flop_counter_mode(batch_no
     x, y = torch.randn(3, 16, 784), torch.randint(0, 10, (3, 16))
     step = lambda: F.cross_entropy(model(x).flatten(0, 1), y.flatten()).backward()  # noqa: E731
     assert _count(step) == 3 * flops.matmul_flops(flops.layer_sizes(config.hidden), 16)
+
+
+def _book_budget():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "book_budget.py"
+    spec = importlib.util.spec_from_file_location("book_budget", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_book_budget_counts_every_declared_configuration_once(profile, monkeypatch):
+    from fcnbook import experiments
+
+    bb = _book_budget()
+    monkeypatch.setattr(bb, "split_sizes", lambda config: (config.subset or 54_000, 6_000, 10_000))
+    out = bb.budget(profile)
+    S = experiments.settings(profile)
+    declared = {c.key(): c for declare in experiments.SECTIONS.values() for c in declare(S)}
+    assert sorted(r["key"] for r in out["configs"]) == sorted(declared)
+    expected = sum(flops.run_flops(c, c.subset or 54_000, 6_000, 10_000) for c in declared.values())
+    assert out["total_gflop"] * 1e9 == pytest.approx(expected * len(S["seeds"]), rel=1e-12)
+    assert sum(s["gflop"] for s in out["sections"].values()) == pytest.approx(out["total_gflop"], rel=1e-12)
+    assert list(out["sections"]) == list(experiments.SECTIONS)

@@ -3,7 +3,7 @@
 Investigation script for the stacking slowdown: if MKL's batched GEMM hands whole members to threads, S = 5 on
 2 threads runs 3 + 2 members and wastes a sixth of the machine, while even S (or a loop of 2-thread mm) does not.
 
-    .venv/bin/python benchmarks/bmm_shapes.py [--threads 2] [--reps 7]
+    .venv/bin/python benchmarks/investigations/bmm_shapes.py [--threads 2] [--reps 7] [--stacks 1 2 3 4 5 6]
 """
 
 from __future__ import annotations
