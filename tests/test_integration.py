@@ -28,7 +28,22 @@ def test_baseline_learns(fashion):
     assert not result.diverged
 
 
-def test_adam_lr_01_is_reported_not_raised(fashion):
-    result = fit(RunConfig(optimizer="adam", lr=0.1, epochs=1, subset=5000), 0, data=None, progress=False)
-    assert 0.0 <= result.test_accuracy <= 1.0
-    assert result.diverged or len(result.history["val_accuracy"]) == 1
+def test_adam_lr_01_learns_far_less_than_lr_0001_and_second_run_reuses_the_records(fashion, tmp_path, monkeypatch):
+    from fcnbook import runner
+
+    bad = RunConfig(optimizer="adam", lr=0.1, epochs=1, subset=5000)
+    good = bad.replace(lr=1e-3)
+    first = runner.run([bad, good], [0], root=tmp_path, device="cpu", progress=False)
+    runs = first.runs.set_index("lr")
+    # Measured here, seeds 0-4, one epoch on 5 000 images: lr 0.1 stays finite but reaches only 0.11-0.40 test
+    # accuracy (0.398 for seed 0); lr 1e-3 reaches 0.66-0.72 (0.689 for seed 0). The report: 0.1135 at lr 0.1.
+    assert not runs["diverged"].any()
+    assert runs.loc[0.1, "test_accuracy"] < 0.5, runs.loc[0.1, "test_accuracy"]
+    assert runs.loc[0.001, "test_accuracy"] > 0.6, runs.loc[0.001, "test_accuracy"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a stored record was trained again")
+
+    monkeypatch.setattr(runner, "fit", no_training)
+    again = runner.run([bad, good], [0], root=tmp_path, device="cpu", progress=False)
+    assert again.records == first.records  # same records: the real data's checksum is stable between loads

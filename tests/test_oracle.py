@@ -1,0 +1,290 @@
+"""``fit`` checked against a plain PyTorch training loop (the oracle), on a small subset of real FashionMNIST.
+
+The oracle is what a reader of any PyTorch tutorial would write: ``nn.Sequential(nn.Linear, [nn.BatchNorm1d],
+nn.ReLU, ...)``, ``torch.optim.<Optimizer>``, mean ``F.cross_entropy``, ``zero_grad`` -> ``backward`` -> ``step``
+over mini-batches. It shares with ``fit`` only what a seed decides: the initial weights (copied out of a freshly
+built :class:`~fcnbook.model.FCN`, built as ``fit`` builds it), the mini-batch order (one ``torch.randperm`` per
+epoch from the run's order stream) and, with dropout, the masks (drawn from the run's dropout stream, applied as
+``x * mask`` after each hidden ReLU). Everything else (stacked matmuls, per-member batch norm, the summed loss of a
+stack, one optimizer over stacked parameters, evaluation in chunks) is fcnbook's own and must give the same numbers:
+every history figure, the test loss, accuracy and predictions, and every final parameter and batch-norm buffer.
+
+Precision. Without batch norm the comparison runs in float32, as ``fit`` trains, to 1e-5 (measured: parameters
+within 3e-7, figures within 2e-6). With batch norm it runs in float64 (``fit`` is dtype-generic: it builds its
+model in the default dtype), to 1e-9 (measured: within 3e-11), because in float32 the two implementations part
+for reasons of rounding, not of maths:
+
+* Adam and RMSProp turn rounding noise into lr-sized steps wherever a gradient is mathematically zero. With batch
+  norm after the first Linear, the weights of every pixel that is constant within a mini-batch (background pixels:
+  18 of 784 in the first batch of seed 7) have exactly zero gradient (batch norm subtracts whatever they add), which
+  float32 computes as +-5e-9 noise; Adam's first step ``g / (|g| + eps)`` makes that +-0.4 lr, different in each
+  implementation. After 3 epochs: parameters 0.1 apart, 81 of 10 000 test predictions differ (Adam with batch
+  norm, seed 7); float64 brings the same run to 3e-11.
+* fcnbook's batch norm (``(h - mean) * (gamma * rsqrt(var + eps)) + beta``) and PyTorch's kernel round differently
+  (~1e-7); when a batch-norm output lands within that of zero, the ReLU passes the image in one and not the other.
+  SGD with momentum, seed 0, step 40: -2.0e-8 against +1.1e-7; the weights then differ by 1e-4 (seeds 1-11: 2e-7).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import fcnbook.train as train_module
+from fcnbook.config import RunConfig
+from fcnbook.kernels import DropoutMasks
+from fcnbook.model import FCN
+from fcnbook.train import fit, stream_seeds, train_probe
+
+ATOL = {torch.float32: 1e-5, torch.float64: 1e-9}
+
+# 2001 images in batches of 125: sixteen full batches and a last batch of ONE image (trained without batch norm,
+# skipped with it, as fit does: batch statistics of one image are undefined).
+SUBSET, BATCH = 2001, 125
+BASE = RunConfig(hidden=(128, 32), batch_size=BATCH, epochs=3, subset=SUBSET)
+
+
+@pytest.fixture(scope="module")
+def data():
+    from fcnbook.data import DataError, load_for
+
+    try:
+        splits = load_for(BASE)
+    except DataError as exc:
+        pytest.skip(f"real data not available: {exc}")
+    assert len(splits.y_train) == SUBSET and len(splits.y_train) % BATCH == 1
+    assert splits.x_train.dtype == torch.float32
+    return splits
+
+
+@pytest.fixture(scope="module")
+def data64(data):
+    return dataclasses.replace(data, **{k: getattr(data, k).double() for k in ("x_train", "x_val", "x_test")})
+
+
+@contextlib.contextmanager
+def default_dtype(dtype: torch.dtype):
+    """fit builds its model in the default dtype; float64 runs set it for fit and the oracle alike."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
+class SameMasks(nn.Module):
+    """Inverted dropout with the masks of a given :class:`DropoutMasks` stream (one member), in training mode."""
+
+    def __init__(self, masks: DropoutMasks, p: float):
+        super().__init__()
+        self.masks, self.p = masks, p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * self.masks(x.shape, self.p, dtype=x.dtype)[0]
+
+
+def plain_network(config: RunConfig, seed: int, in_features: int = 784) -> tuple[nn.Sequential, DropoutMasks]:
+    """The network of ``config`` from PyTorch's own modules, holding the initial weights ``fit`` starts from."""
+    weight_seed, _, dropout_seed = stream_seeds(seed)
+    init = FCN(config, [weight_seed], in_features=in_features)  # as fit builds it, for S = 1
+    masks = DropoutMasks([dropout_seed])
+    sizes = [in_features, *config.hidden, 10]
+    layers: list[nn.Module] = []
+    biases = iter(init.biases)
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        last = i == len(sizes) - 2
+        linear = nn.Linear(fan_in, fan_out, bias=last or not config.batch_norm)
+        with torch.no_grad():
+            linear.weight.copy_(init.weights[i][0].T)
+            if linear.bias is not None:
+                linear.bias.copy_(next(biases)[0, 0])
+        layers.append(linear)
+        if last:
+            break
+        if config.batch_norm:
+            layers.append(nn.BatchNorm1d(fan_out))  # PyTorch's defaults: weight 1, bias 0, eps 1e-5, momentum 0.1
+        layers.append(nn.ReLU())
+        if config.dropout:
+            layers.append(SameMasks(masks, config.dropout))
+    return nn.Sequential(*layers), masks
+
+
+def plain_optimizer(config: RunConfig, params) -> torch.optim.Optimizer:
+    c = config
+    if c.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+    if c.optimizer == "adam":
+        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    assert c.optimizer == "rmsprop"
+    return torch.optim.RMSprop(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+
+
+@torch.no_grad()
+def plain_evaluate(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, torch.Tensor]:
+    net.eval()
+    logits = net(x)
+    pred = logits.argmax(1)
+    return F.cross_entropy(logits, y).item(), (pred == y).double().mean().item(), pred
+
+
+def oracle(config: RunConfig, seed: int, data) -> dict:
+    """Train ``config`` with seed ``seed`` the textbook way; the figures fit reports, plus the final network."""
+    net, _ = plain_network(config, seed, data.x_train.shape[1])
+    optimizer = plain_optimizer(config, net.parameters())
+    order = torch.Generator().manual_seed(stream_seeds(seed)[1])
+    x, y, n = data.x_train, data.y_train, len(data.y_train)
+    probe = train_probe(y, len(data.y_val), config.split_seed)  # the fixed training sample fit measures on
+    history = {k: [] for k in ("running_loss", "running_accuracy", "train_loss", "train_accuracy", "val_loss",
+                               "val_accuracy")}
+    for _ in range(config.epochs):
+        net.train()
+        perm = torch.randperm(n, generator=order)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for start in range(0, n, config.batch_size):
+            idx = perm[start : start + config.batch_size]
+            if config.batch_norm and len(idx) < 2:
+                continue  # nn.BatchNorm1d refuses a batch of one in training mode
+            logits = net(x[idx])
+            loss = F.cross_entropy(logits, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == y[idx]).sum().item()
+            seen += len(idx)
+        history["running_loss"].append(loss_sum / seen)  # mean over the epoch's mini-batches, training mode
+        history["running_accuracy"].append(correct / seen)
+        for split, (xs, ys) in {"train": (x[probe], y[probe]), "val": (data.x_val, data.y_val)}.items():
+            split_loss, split_acc, _ = plain_evaluate(net, xs, ys)  # evaluation mode, after the epoch
+            history[f"{split}_loss"].append(split_loss)
+            history[f"{split}_accuracy"].append(split_acc)
+    test_loss, test_acc, test_pred = plain_evaluate(net, data.x_test, data.y_test)
+    return {"net": net, "history": history, "test_loss": test_loss, "test_accuracy": test_acc,
+            "test_predictions": test_pred}
+
+
+def fcnbook_state(model: FCN, config: RunConfig, s: int) -> dict[str, torch.Tensor]:
+    """Member ``s`` of fit's trained model under the ``state_dict`` names of :func:`plain_network`'s Sequential."""
+    state, biases = {}, iter(model.biases)
+    step = 1 + bool(config.batch_norm) + bool(config.dropout)  # modules per hidden layer after its Linear
+    for i, w in enumerate(model.weights):
+        at = i * (step + 1)
+        state[f"{at}.weight"] = w[s].T
+        if model.has_bias[i]:
+            state[f"{at}.bias"] = next(biases)[s, 0]
+        if config.batch_norm and i < len(config.hidden):
+            state[f"{at + 1}.weight"] = model.bn_weight[i][s]
+            state[f"{at + 1}.bias"] = model.bn_bias[i][s]
+            state[f"{at + 1}.running_mean"] = getattr(model, f"running_mean_{i}")[s]
+            state[f"{at + 1}.running_var"] = getattr(model, f"running_var_{i}")[s]
+    return state
+
+
+def fit_keeping_model(monkeypatch, config, seeds, data):
+    """``fit`` as it is, plus the trained model it builds (fit returns only figures)."""
+    built = []
+
+    class KeptFCN(FCN):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(train_module, "FCN", KeptFCN)
+    results = fit(config, seeds, data=data, device="cpu", progress=False)
+    assert len(built) == 1
+    return results, built[0]
+
+
+def max_abs(a, b) -> float:
+    return (torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64)).abs().max().item()
+
+
+def assert_matches_oracle(result, model: FCN, s: int, want: dict, config: RunConfig) -> dict[str, float]:
+    """Every figure and every final parameter of member ``s`` equals the oracle's, to ``ATOL`` of its dtype."""
+    atol = ATOL[want["net"][0].weight.dtype]
+    diffs = {}
+    assert not result.diverged
+    for key, values in want["history"].items():
+        got = result.history[key]
+        assert len(got) == config.epochs, key
+        diffs[key] = max_abs(got, values)
+        assert diffs[key] <= atol, (key, got, values)
+    diffs["test_loss"] = abs(result.test_loss - want["test_loss"])
+    assert diffs["test_loss"] <= atol
+    diffs["test_accuracy"] = abs(result.test_accuracy - want["test_accuracy"])
+    assert diffs["test_accuracy"] <= atol
+    mismatched = int((torch.tensor(result.test_predictions) != want["test_predictions"]).sum())
+    diffs["test_predictions_mismatched"] = mismatched
+    assert mismatched == 0
+    got_state = fcnbook_state(model, config, s)
+    want_state = want["net"].state_dict()
+    want_state = {k: v for k, v in want_state.items() if not k.endswith("num_batches_tracked")}
+    assert sorted(got_state) == sorted(want_state)
+    for name, tensor in want_state.items():
+        diffs[f"param {name}"] = max_abs(got_state[name].detach(), tensor)
+        assert got_state[name].dtype == tensor.dtype, name
+        assert diffs[f"param {name}"] <= atol, (name, diffs[f"param {name}"])
+    # and training did move them (so matching is not the trivial agreement of two loops that never step)
+    init_net, _ = plain_network(config, result.seed, model.weights[0].shape[1])
+    assert max_abs(init_net[0].weight, want["net"][0].weight) > 1e-3
+    return diffs
+
+
+def report(label: str, diffs: dict[str, float]) -> None:
+    worst_param = max(v for k, v in diffs.items() if k.startswith("param "))
+    figures = {k: v for k, v in diffs.items() if not k.startswith("param ")}
+    print(f"\n{label}: worst parameter diff {worst_param:.2e}; " +
+          ", ".join(f"{k} {v:.2e}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))
+
+
+# (config, float dtype): batch norm in float64, see the module docstring
+CASES = {
+    "sgd": (BASE, torch.float32),
+    "sgd-momentum-weight_decay": (BASE.replace(momentum=0.9, lr=0.02, weight_decay=5e-4), torch.float32),
+    "adam": (BASE.replace(optimizer="adam", lr=1e-3), torch.float32),
+    "rmsprop-momentum": (BASE.replace(optimizer="rmsprop", lr=1e-4, momentum=0.5), torch.float32),
+    "sgd-dropout": (BASE.replace(dropout=0.3), torch.float32),
+    "adam-weight_decay-dropout": (BASE.replace(optimizer="adam", lr=1e-3, weight_decay=1e-3, dropout=0.2),
+                                  torch.float32),
+    "sgd-momentum-batchnorm": (BASE.replace(momentum=0.9, lr=0.02, batch_norm=True), torch.float64),
+    "adam-batchnorm": (BASE.replace(optimizer="adam", lr=1e-3, batch_norm=True), torch.float64),
+    "rmsprop-batchnorm-kaiming": (BASE.replace(optimizer="rmsprop", lr=1e-4, batch_norm=True,
+                                               init="kaiming_uniform"), torch.float64),
+    "adam-weight_decay-dropout-batchnorm": (BASE.replace(optimizer="adam", lr=1e-3, weight_decay=1e-3, dropout=0.2,
+                                                         batch_norm=True), torch.float64),
+}
+
+
+def check_against_oracle(name, seeds, splits, monkeypatch):
+    config, dtype = CASES[name]
+    with default_dtype(dtype):
+        results, model = fit_keeping_model(monkeypatch, config, seeds, splits)
+        results = [results] if isinstance(seeds, int) else results
+        assert [r.seed for r in results] == ([seeds] if isinstance(seeds, int) else seeds)
+        assert model.size == len(results) and model.weights[0].dtype == dtype
+        for s, result in enumerate(results):
+            want = oracle(config, result.seed, splits)
+            diffs = assert_matches_oracle(result, model, s, want, config)
+            report(f"{name} seed {result.seed} of {len(results)}", diffs)
+    return results
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fit_equals_plain_pytorch_loop(name, data, data64, monkeypatch):
+    check_against_oracle(name, 7, data if CASES[name][1] == torch.float32 else data64, monkeypatch)
+
+
+@pytest.mark.parametrize("name", ["adam-weight_decay-dropout", "adam-weight_decay-dropout-batchnorm"])
+def test_stacked_fit_member_equals_plain_loop_of_its_seed(name, data, data64, monkeypatch):
+    results = check_against_oracle(name, [0, 1, 2], data if CASES[name][1] == torch.float32 else data64,
+                                   monkeypatch)
+    # the members are different networks (own weights, batch order and masks), not three copies of one
+    assert results[0].test_predictions != results[1].test_predictions != results[2].test_predictions
