@@ -61,3 +61,15 @@ def test_table1_frame():
     assert len(df) == 16 and df.loc[16, "optimizer"] == "RMSProp"
     assert df.loc[1, "sqrt_sd_column"] == pytest.approx(math.sqrt(0.0005))
     assert "tuned" in paper.ROWS[15].describe() and "Random Normal" in paper.ROWS[11].describe()
+
+
+def test_sd_column_matches_the_sampling_error_of_a_per_batch_mean():
+    """The "SD" column is np.var over 40 test batches (39 of 256, one of 16): sqrt(var / 39) is the sampling error
+    of the per-batch mean, which for independent errors is 1.16 * sqrt(p (1 - p) / 10 000). The printed variances
+    (one significant figure) agree with that for every row away from chance."""
+    from fcnbook.protocol import batch_mean_se_factor
+
+    for row in paper.ROWS:
+        if row.accuracy > 0.5:
+            binomial = batch_mean_se_factor() * math.sqrt(row.accuracy * (1 - row.accuracy) / 10_000)
+            assert 0.75 < math.sqrt(row.sd_column / 39) / binomial < 1.35, row.number

@@ -8,7 +8,8 @@ per-batch test accuracies), so its square root is the comparable spread. Every r
 share one set of run keys.
 
 Rows 1 and 2 are the same configuration (SGD, lr 0.1, baseline): the report trained it twice without seeds and
-printed 0.8764 and 0.8507. Here they map to one config and therefore one set of runs.
+printed 0.8764 and 0.8507. Here they map to one config and therefore one set of runs. The rows are set against
+this book's runs by :func:`fcnbook.summary.compare`.
 """
 
 from __future__ import annotations
@@ -178,56 +179,3 @@ def table1_frame():
             for r in ROWS
         ]
     ).set_index("row")
-
-
-def compare(pairs: list[tuple[Row, RunConfig]], summary, runs=None, k: float = 2.0):
-    """Table 1 next to reproduced results, one row per Table 1 row.
-
-    Parameters
-    ----------
-    pairs : list of (Row, RunConfig)
-        What :func:`fcnbook.experiments.table1` returned.
-    summary : DataFrame
-        :func:`fcnbook.store.summarize` of the runs: indexed by config key with ``mean``, ``sd``, ``n``,
-        ``ci_low``, ``ci_high``.
-    runs : DataFrame, optional
-        The per-run table (``key``, ``diverged``); adds the count of diverged runs per row.
-    k : float
-        Width of the run-to-run band: the paper's single run counts as consistent with ours when it lies
-        within ``mean ± k * sd`` (about 95 % of single runs for k = 2 if accuracies are roughly normal).
-
-    Returns
-    -------
-    DataFrame indexed by row number with ``configuration``, ``paper``, ``paper_sd_column`` (a variance),
-    ``paper_sqrt_sd_column``, ``mean``, ``sd``, ``n``, ``ci_low``, ``ci_high``, ``diff`` (ours - paper),
-    ``within`` (True/False; missing when there is no SD, i.e. one seed), ``in_ci``, ``diverged``, ``key``.
-    """
-    import pandas as pd
-
-    out = []
-    for row, config in pairs:
-        key = config.key()
-        s = summary.loc[key]
-        sd = float(s["sd"])
-        spread = sd == sd  # not NaN: at least two seeds
-        diverged = int(runs.loc[runs["key"] == key, "diverged"].sum()) if runs is not None else pd.NA
-        out.append(
-            {
-                "row": row.number,
-                "configuration": row.describe(),
-                "paper": row.accuracy,
-                "paper_sd_column": row.sd_column,
-                "paper_sqrt_sd_column": row.sd_from_variance,
-                "mean": float(s["mean"]),
-                "sd": sd,
-                "n": int(s["n"]),
-                "ci_low": float(s["ci_low"]),
-                "ci_high": float(s["ci_high"]),
-                "diff": float(s["mean"]) - row.accuracy,
-                "within": (abs(row.accuracy - float(s["mean"])) <= k * sd) if spread else pd.NA,
-                "in_ci": (float(s["ci_low"]) <= row.accuracy <= float(s["ci_high"])) if spread else pd.NA,
-                "diverged": diverged,
-                "key": key,
-            }
-        )
-    return pd.DataFrame(out).set_index("row")
