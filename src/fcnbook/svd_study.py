@@ -10,6 +10,8 @@ Three studies back ``notebooks/09_svd_classifier.py``:
   pixels, and scores it both on the images it was fitted on (resubstitution, what the seed's notebook printed)
   and on the test set.
 
+The chapter's figures, tables, extrapolation and sentences are in :mod:`fcnbook.svd_report`.
+
 Pixels are used as they are, scaled to [0, 1] (``fcnbook.data.load(..., normalization="none")``). The
 subspace classifier's class subspaces pass through the origin, so a black background should stay at zero; the
 RBF ``SVC`` with ``gamma="scale"`` and k-nearest neighbours give the same predictions under any scaling of all
@@ -36,7 +38,6 @@ two cores (7.9 s -> 4.1 s for 4000 images, measured).
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -63,9 +64,7 @@ __all__ = [
     "describe_estimator",
     "evaluate_models",
     "forensic_svc",
-    "forensic_verdict",
     "predict",
-    "log_linear_extrapolation",
 ]
 
 #: Bump when a change here or in :mod:`fcnbook.svd` alters any cached result; older files are then recomputed.
@@ -335,33 +334,3 @@ def forensic_svc(dataset: str, n_train: int | None, *, resubstitution: bool = Tr
                 "n_support": int(np.sum(est.n_support_))}
 
     return cached("forensic", key, compute, root=root)
-
-
-def forensic_verdict(paper: float, train_accuracy: float, test_accuracy: float) -> dict:
-    """Which of two accuracies a reported figure is closer to.
-
-    Returns
-    -------
-    dict
-        ``closer`` (``"train"`` or ``"test"``; ``"tie"`` if equally close), ``d_train`` and ``d_test`` (the
-        absolute differences), ``ratio`` (the larger difference over the smaller; inf if the smaller is 0).
-    """
-    d_train, d_test = abs(paper - train_accuracy), abs(paper - test_accuracy)
-    closer = "tie" if math.isclose(d_train, d_test, abs_tol=1e-12) else ("train" if d_train < d_test else "test")
-    small, large = sorted([d_train, d_test])
-    return {"closer": closer, "d_train": d_train, "d_test": d_test,
-            "ratio": math.inf if small == 0 else large / small}
-
-
-def log_linear_extrapolation(n: Sequence[float], y: Sequence[float], at: float, last: int = 3) -> float:
-    """Value at ``at`` of the least-squares line through ``(log n, y)`` over the ``last`` largest ``n``.
-
-    A rough guide for how an accuracy measured on training subsets would continue to a larger training set;
-    using only the largest sizes follows a curve that bends. Needs at least two points.
-    """
-    n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
-    if n.shape != y.shape or n.size < 2 or last < 2:
-        raise ValueError("need at least two (n, y) points of equal count and last >= 2")
-    order = np.argsort(n)[-last:]
-    slope, intercept = np.polyfit(np.log(n[order]), y[order], 1)
-    return float(intercept + slope * np.log(at))
