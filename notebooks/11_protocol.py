@@ -43,7 +43,7 @@ device = "auto"  # "auto", "cpu" or "cuda"
 S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset)
 result = protocol.study(S, device=device)
 text = protocol.sentences(result)
-short = S["profile"] != "full" or S["subset"] is not None or S["epochs"] != 15
+short = experiments.is_shortened(S)
 
 # %% tags=["remove-input"]
 display(Markdown(

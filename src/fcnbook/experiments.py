@@ -66,6 +66,13 @@ def settings(profile: str = "full", **overrides) -> dict:
     return S
 
 
+def is_shortened(S: dict) -> bool:
+    """True when ``S`` trains less than the report did (fewer epochs, a subset, fewer SVD images): its numbers
+    show that a section works, not what the methods can do."""
+    full = PROFILES["full"]
+    return any(S[k] != full[k] for k in ("epochs", "long_epochs", "subset", "svd_subset"))
+
+
 def sized(config: RunConfig, S: dict, *, long: bool = False) -> RunConfig:
     """``config`` with the profile's epochs (the long count for the tuned network) and training subset."""
     return config.replace(epochs=int(S["long_epochs"] if long else S["epochs"]), subset=S["subset"])

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paper
+from . import experiments, paper
 from .findings import CHANCE, OVERFIT_GAP, p_value, validation_choice
 from .results import summarize
 
@@ -270,7 +270,7 @@ def anchors(table: pd.DataFrame, mnist: pd.Series, level: float = LEVEL) -> str:
 def settings_note(S: dict) -> str:
     """What the results below were computed with, and a warning for shortened runs."""
     images = "all training images" if S["subset"] is None else f"a stratified subset of {S['subset']} images"
-    short = S["profile"] != "full" or S["subset"] is not None or S["epochs"] != 15
+    short = experiments.is_shortened(S)
     return (f"Results below: profile **{S['profile']}**: {S['epochs']} epochs ({S['long_epochs']} for the tuned "
             f"network), seeds {', '.join(map(str, S['seeds']))}, {images}."
             + (" This is a shortened run, so its numbers are **not** comparable with the report's; build the book "

@@ -310,7 +310,7 @@ def study(S: dict, *, svc_subset: int | None = None, ranks=None, forensic_sizes=
     table = accuracy_table(models, raw_svc, networks, fcn.runs, n_train)
     return SVDReport(S, n_train, {ds: n_train[ds] if svc_n is None else min(svc_n, n_train[ds]) for ds in NAMES},
                      choice, table, forensic, extrapolated, ", ".join(sorted(set(fcn.runs["device"].astype(str)))),
-                     S["profile"] != "full" or S["svd_subset"] is not None)
+                     experiments.is_shortened(S))
 
 
 def sentences(r: SVDReport) -> dict[str, str]:
