@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fcnbook import runner, store, train
+from fcnbook import cache, checkpoint, runner, store, train
 from fcnbook.cache import CacheWarning
 from fcnbook.config import RunConfig
 from fcnbook.results import summarize
@@ -100,3 +100,94 @@ def test_summarize_matches_scipy():
 def test_bad_seeds():
     with pytest.raises(ValueError, match="seeds"):
         runner.run(CONFIG, [], progress=False)
+
+
+# -- checkpoints and interruptions (the runner's side; processes and signals are in test_faults.py) ----------
+
+
+def _numbers(root):
+    """Every record under ``root`` without wall times, dates and the machine."""
+    out = {}
+    for path in sorted((root / "runs").rglob("*.json")):
+        rec = json.loads(path.read_text())
+        for name in ("seconds", "created", "machine"):
+            rec.pop(name, None)
+        rec["history"].pop("seconds")
+        out[path.relative_to(root).as_posix()] = rec
+    return out
+
+
+def _interrupt_after_checkpoint(monkeypatch, epoch):
+    real = checkpoint.save
+
+    def save_then_interrupt(path, state, **kw):
+        out = real(path, state, **kw)
+        if state["epoch"] == epoch:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
+
+
+LONGER = CONFIG.replace(epochs=4, dropout=0.2)
+
+
+def test_the_checkpoint_is_deleted_once_the_records_are_written(counted, tmp_path, monkeypatch):
+    written = []
+    real = checkpoint.save
+    monkeypatch.setattr(checkpoint, "save", lambda path, state, **kw: written.append(path) or real(path, state, **kw))
+    runner.run(LONGER, [0, 1], progress=False)
+    assert written and set(written) == {checkpoint.path(LONGER, [0, 1])}
+    assert written[0].parent.parent == tmp_path / "checkpoints", "outside runs/: never taken for a record"
+    assert not (tmp_path / "checkpoints").exists()
+    assert sorted(p.name for p in (tmp_path / "runs" / LONGER.key()).iterdir()) == ["seed-0.json", "seed-1.json"]
+
+
+def test_an_interrupted_run_says_what_was_kept_and_resumes_with_the_same_numbers(counted, tmp_path, monkeypatch):
+    reference = tmp_path / "reference"
+    runner.run(LONGER, [0, 1], progress=False, root=reference)
+    with monkeypatch.context() as m:
+        _interrupt_after_checkpoint(m, 2)
+        with pytest.raises(runner.Interrupted) as stop:
+            runner.run([CONFIG, LONGER], [0, 1], progress=False)
+    assert str(stop.value) == (f"1 configuration(s) trained and stored in this run; {LONGER.label()} has its epoch "
+                               f"checkpoint at epoch 2 of 4; every stored record is kept under {tmp_path}")
+    log = []
+    runner.run([CONFIG, LONGER], [0, 1], progress=False, log=log.append)
+    assert log[0] == f"reused {CONFIG.label()}: 2 seed(s) from the store"
+    assert log[1].startswith(f"trained {LONGER.label()}: 2 seed(s) in ")
+    assert log[1].endswith(" (resumed from the checkpoint at epoch 2)")
+    assert _numbers(tmp_path)[f"runs/{LONGER.key()}/seed-1.json"] == \
+        _numbers(reference)[f"runs/{LONGER.key()}/seed-1.json"]
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_stack_stopped_between_its_records_resumes_as_that_stack(counted, tmp_path, monkeypatch):
+    """Killed after seed 0's record but before seed 1's: the rerun resumes the stack [0, 1] from its checkpoint
+    (a member's last digits depend on its stack), so seed 1's record is the uninterrupted one."""
+    reference = tmp_path / "reference"
+    runner.run(LONGER, [0, 1], progress=False, root=reference)
+    with monkeypatch.context() as m:
+        _interrupt_after_checkpoint(m, 3)
+        with pytest.raises(runner.Interrupted):
+            runner.run(LONGER, [0, 1], progress=False)
+    record = store.record_path(LONGER, 0)
+    record.parent.mkdir(parents=True)
+    record.write_bytes(store.record_path(LONGER, 0, reference).read_bytes())
+    del counted[:]
+    runner.run(LONGER, [1], progress=False)
+    assert counted == [0, 1], "the whole stack was resumed"
+    assert _numbers(tmp_path)[f"runs/{LONGER.key()}/seed-1.json"] == \
+        _numbers(reference)[f"runs/{LONGER.key()}/seed-1.json"]
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_read_only_results_folder_is_one_clear_error_before_training(counted, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pathlib.Path.mkdir", refuse)
+    with pytest.raises(cache.NotWritableError, match=f"^the results folder {tmp_path} is not writable "
+                                                     r"\(Permission denied\); nothing was computed"):
+        runner.run(CONFIG, [0], progress=False)
+    assert counted == []

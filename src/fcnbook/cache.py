@@ -11,6 +11,9 @@ Both the run store (:mod:`fcnbook.store`, one record per configuration and seed)
   data is superseded silently (that is the version's purpose).
 - :func:`write` writes through a temporary file in the same folder and a rename, so a reader never sees a
   half-written entry and an interrupt or a full disk never corrupts one already there.
+- :func:`lock` lets one process at a time compute an entry: a second process asking for the same thing waits,
+  then reads what the first one wrote. The locks are ``flock`` locks on files under ``<results>/locks/``; the
+  kernel drops them when their process ends, however it ends, so a lock left by a killed process never blocks.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,10 @@ import numpy as np
 
 class CacheWarning(UserWarning):
     """A cache entry could not be used (unreadable, or made for other inputs) and is recomputed."""
+
+
+class NotWritableError(OSError):
+    """Results cannot be written (a read-only folder, a full disk); the message says what was kept."""
 
 
 def _report(message: str) -> None:
@@ -115,3 +123,39 @@ def read(path: Path, identity: dict, current: dict | None = None, *,
     if any(entry.get(k) != jsonable(v) for k, v in (current or {}).items()):
         return None
     return entry
+
+
+@contextmanager
+def lock(root: Path, name: str, *, on_wait: Callable[[], None] | None = None) -> Iterator[Path]:
+    """Hold the lock ``name`` of the results folder ``root`` while the ``with`` body runs.
+
+    A second process asking for the same lock waits until the first releases it (``on_wait`` is called once
+    when it has to wait). The lock is an ``flock`` on ``<root>/locks/<name>.lock`` (the ``filelock`` package):
+    the kernel releases it when its process exits, is killed or crashes, so a stale lock never blocks.
+
+    Raises
+    ------
+    NotWritableError
+        The lock file cannot be created: ``root`` is read-only, or not ours to write. Raised before the body
+        runs, so nothing is computed that could not be kept.
+    """
+    from filelock import FileLock, Timeout  # local: importing the cache stays light
+
+    path = Path(root) / "locks" / f"{name}.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_lock = FileLock(path)
+        try:
+            file_lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait is not None:
+                on_wait()
+            file_lock.acquire()
+    except OSError as exc:
+        raise NotWritableError(f"the results folder {root} is not writable ({exc.strerror or exc}); "
+                               "nothing was computed. Make it writable, or point FCNBOOK_RESULTS at a "
+                               "writable folder") from exc
+    try:
+        yield path
+    finally:
+        file_lock.release()

@@ -164,6 +164,7 @@ def _train(args, parser) -> int:
 
     from . import runner
 
+    _one_line_cache_warnings()
     log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
     results = runner.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
     summary = results.summary().iloc[0]
@@ -205,9 +206,93 @@ def _data(args) -> int:
     return 0
 
 
+def _one_line_cache_warnings() -> None:
+    """Show a :class:`fcnbook.cache.CacheWarning` (an unusable record or checkpoint) as one line on stderr."""
+    import warnings
+
+    from .cache import CacheWarning
+
+    default = warnings.formatwarning
+    erase = "\r\033[K" if sys.stderr.isatty() else "\r"  # over the progress bar, not after it
+
+    def one_line(message, category, *args, **kwargs):
+        if issubclass(category, CacheWarning):
+            return f"{erase}fcnbook: {message}\n"
+        return default(message, category, *args, **kwargs)
+
+    warnings.formatwarning = one_line
+
+
+_STOPPED_BY = [2]  # the signal that ended train or book: SIGINT (2) unless SIGTERM arrived
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops ``train`` and ``book`` as Ctrl-C does: one line saying what was kept, status 143."""
+    import signal
+
+    def stop(signum, frame):
+        _STOPPED_BY[0] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _in_worker_thread(work):
+    """``work()`` run in a worker thread; its value, or its exception raised here.
+
+    papermill's nbclient turns SIGINT and SIGTERM in the main thread into "shut this section's kernel down", and
+    the build then goes on with the next section; from a worker thread it cannot install those handlers, so
+    the signals reach the main thread as KeyboardInterrupt and stop the whole build.
+    """
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="fcnbook-book", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _interrupted(args, exc: KeyboardInterrupt) -> int:
+    """Say in one line what an interrupted command kept and how to continue; return the exit status."""
+    import os
+
+    from .paths import results_dir
+
+    code = 128 + _STOPPED_BY[0]
+    again = "run the same command again to continue"
+    if args.verb == "train":
+        kept = str(exc) or f"every stored record and epoch checkpoint under {results_dir()}"
+        print(f"fcnbook train: interrupted; kept: {kept}; {again} from there", file=sys.stderr)
+    elif args.verb == "book":
+        print(f"fcnbook book: interrupted; kept: the sections executed so far, every stored run record and the "
+              f"interrupted configuration's epoch checkpoint (under {results_dir()}); {again}: stored runs are "
+              "not trained again and the interrupted one resumes from its checkpoint", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The build is still running in its worker thread: end now. The section's kernel sees its parent go and
+        # exits within a second; a half-written notebook has a temporary name and is never taken as a section.
+        os._exit(code)
+    else:
+        print("fcnbook: interrupted (stored results are kept)", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb in ("train", "book"):
+        _stop_on_sigterm()
     try:
         if args.verb == "data":
             return _data(args)
@@ -226,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             from .bookbuild import build_book
 
             try:
-                html = build_book(profile=args.profile, only=args.only, pdf=args.pdf)
+                html = _in_worker_thread(lambda: build_book(profile=args.profile, only=args.only, pdf=args.pdf))
             except ValueError as exc:  # an unknown --only section: named before anything runs
                 _fail(args.subparser, str(exc))
             print(f"book built: {html}")
@@ -244,13 +329,14 @@ def main(argv: list[str] | None = None) -> int:
             _fail(args.subparser, str(exc))
         print(f"section {args.name} executed: {out}")
         return 0
-    except KeyboardInterrupt:
-        print("fcnbook: interrupted (stored results are kept)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(args, exc)
     except Exception as exc:  # data, section or build failures: one clear line, not a traceback
+        from .cache import NotWritableError
         from .data import DataError
 
-        if isinstance(exc, DataError) or type(exc).__name__ in ("SectionError", "BookError", "FetchError"):
+        named = ("SectionError", "BookError", "FetchError")
+        if isinstance(exc, DataError | NotWritableError) or type(exc).__name__ in named:
             print(f"fcnbook {args.verb}: {exc}", file=sys.stderr)
             return 1
         raise

@@ -125,10 +125,15 @@ def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | No
         return {**entry["result"], "cached": True}
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=THREADS):
-        result = cache.jsonable(compute())
-    cache.write(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-                indent=1, sort_keys=True)
+    # One process computes an entry; another asking for it meanwhile waits, then reads it.
+    with cache.lock(Path(root or results_dir()), f"svd-{path.stem}"):
+        entry = cache.read(path, identity={"key": full_key}, check=check, warn=lambda msg: None)  # told above
+        if entry is not None:
+            return {**entry["result"], "cached": True}
+        with threadpool_limits(limits=THREADS):
+            result = cache.jsonable(compute())
+        cache.write(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+                    indent=1, sort_keys=True)
     return {**result, "cached": False}
 
 

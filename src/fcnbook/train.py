@@ -12,12 +12,14 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm.auto warns there
 
+from . import checkpoint as ckpt
 from .config import RunConfig, check_seeds
 from .kernels import DropoutMasks
 from .model import FCN
@@ -130,6 +132,7 @@ def fit(
     data=None,
     device: str | torch.device = "auto",
     progress: bool = True,
+    checkpoint: Path | None = None,
 ) -> RunResult | list[RunResult]:
     """Train ``config`` once per seed (all seeds together) and measure validation and test performance.
 
@@ -144,6 +147,11 @@ def fit(
         ``auto`` picks CUDA when present. Same seed on the same device gives the same numbers.
     progress : bool
         Show a tqdm bar (epoch, mean training loss, mean validation accuracy).
+    checkpoint : Path, optional
+        Epoch checkpoint file (:mod:`fcnbook.checkpoint`): training resumes from it when it holds a usable
+        state of this configuration, these seeds and this data, and it is rewritten every
+        :data:`fcnbook.checkpoint.EVERY` epochs. The results equal those of an uninterrupted run; a resumed
+        run notes the epoch it resumed from in ``extra["resumed_from_epoch"]``. Deleting it is the caller's job.
     """
     single = isinstance(seeds, int | np.integer)
     seed_list = check_seeds([int(seeds)] if single else seeds)
@@ -169,10 +177,26 @@ def fit(
     history = [{k: [] for k in keys} for _ in seed_list]
     diverged_at: list[int | None] = [None] * S
     test_at_divergence: dict[int, tuple] = {}
+    first_epoch, elapsed = 1, 0.0
+    identity = {"config": config, "seeds": seed_list, "data_checksum": data.checksum,
+                "code_version": TRAINING_CODE_VERSION}
+    saved = ckpt.load(checkpoint, device=dev, **identity) if checkpoint is not None else None
+    if saved is not None:  # resume: every random stream and all bookkeeping continue where they stopped
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        for g, state in zip(order_gens, saved["order_streams"], strict=True):
+            g.set_state(state.cpu())
+        for bits, state in zip(dropout_masks._bits, saved["dropout_streams"], strict=True):
+            bits.state = state
+        history, diverged_at = saved["history"], saved["diverged_at"]
+        test_at_divergence = {int(s): tuple(v) for s, v in saved["test_at_divergence"].items()}
+        first_epoch, elapsed = saved["epoch"] + 1, saved["elapsed"]
     # The state at the end of the last epoch: a member that diverges is evaluated from here, its last finite state.
+    # (At a checkpoint it is the model's state itself, so it is not stored twice.)
     last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    t_start = time.perf_counter()
-    bar = tqdm(range(1, config.epochs + 1), desc=config.label(), disable=not progress, leave=False)
+    t_start = time.perf_counter() - elapsed
+    bar = tqdm(range(first_epoch, config.epochs + 1), desc=config.label(), disable=not progress, leave=False,
+               initial=first_epoch - 1, total=config.epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
@@ -224,6 +248,14 @@ def fit(
         if not alive:
             break
         last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if checkpoint is not None and epoch % ckpt.EVERY == 0 and epoch < config.epochs:
+            checkpoint = ckpt.save(checkpoint, {  # None if it could not be written: train on without
+                "epoch": epoch, "elapsed": time.perf_counter() - t_start,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "order_streams": [g.get_state() for g in order_gens],
+                "dropout_streams": [bits.state for bits in dropout_masks._bits],
+                "history": history, "diverged_at": diverged_at, "test_at_divergence": test_at_divergence,
+            }, **identity)
         bar.set_postfix(loss=f"{np.mean([running_loss[s] for s in alive]):.4f}",
                         val_acc=f"{np.mean([val_acc[s] for s in alive]):.4f}")
     bar.close()
@@ -231,6 +263,7 @@ def fit(
     t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
     total = time.perf_counter() - t_start
     results = []
+    resumed = {"resumed_from_epoch": first_epoch - 1} if first_epoch > 1 else {}
     for s, seed in enumerate(seed_list):
         if s in test_at_divergence:
             loss, acc, pred = test_at_divergence[s]
@@ -240,6 +273,6 @@ def fit(
             config=config, seed=seed, history=history[s],
             test_loss=loss if math.isfinite(loss) else float("nan"), test_accuracy=acc, test_predictions=pred,
             diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
-            device=str(dev), stack_size=S, seconds=total / S,
+            device=str(dev), stack_size=S, seconds=total / S, extra=dict(resumed),
         ))
     return results[0] if single else results
