@@ -1,5 +1,6 @@
 # fcnbook: every target is idempotent and sets up what it needs from nothing.
-#   make book   venv + data + full-profile report in book/_build/html
+#   make book   venv + data + full-profile report in book/_build/html, from the shipped results (RETRAIN=1:
+#               recompute every result into a fresh folder, results-retrain/)
 #   make test   venv + data + Chromium + the test suite
 #   make bench  side-by-side performance measurements (benchmarks/latest.json)
 SHELL := /bin/bash
@@ -9,6 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MATHJAX := node_modules/mathjax/es5/tex-chtml.js
 PROFILE ?= full
+RETRAIN ?=
 
 .PHONY: setup data book quick pdf test bench chromium poppler lint clean
 
@@ -30,7 +32,7 @@ data: $(STAMP)
 	$(BIN)/fcnbook data fetch
 
 book: setup data
-	$(BIN)/fcnbook book --profile $(PROFILE)
+	$(BIN)/fcnbook book --profile $(PROFILE) $(if $(RETRAIN),--retrain)
 
 quick:
 	$(MAKE) book PROFILE=quick

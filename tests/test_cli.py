@@ -119,3 +119,22 @@ def test_train_json_then_reuse(tmp_path):
     assert json.loads(again.stdout)["runs"] == out["runs"]
     table = run(*args[:-1], env=env)
     assert "mean test accuracy" in table.stdout and "reused" in table.stderr
+
+
+def test_book_retrain_refuses_a_folder_that_holds_results(tmp_path, capsys, monkeypatch):
+    """--retrain recomputes into a fresh folder: one that already holds files is refused before anything runs."""
+    monkeypatch.setattr("fcnbook.bookbuild.build_book", lambda **k: pytest.fail("built despite a bad --retrain"))
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(SystemExit) as e:
+        main(["book", "--retrain", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and "--retrain folder" in err and "not empty" in err and "\n" not in err
+
+
+def test_book_retrain_points_every_section_at_the_fresh_folder(tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.delenv("FCNBOOK_RESULTS", raising=False)
+    monkeypatch.setattr("fcnbook.bookbuild.build_book",
+                        lambda **k: seen.setdefault("results", os.environ["FCNBOOK_RESULTS"]) and tmp_path)
+    assert main(["book", "--profile", "quick", "--retrain", str(tmp_path / "fresh")]) == 0
+    assert seen["results"] == str(tmp_path / "fresh") and (tmp_path / "fresh").is_dir()

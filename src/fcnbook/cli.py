@@ -22,6 +22,8 @@ HELP = {
     "batch_norm": "batch normalisation after each hidden Linear (--no-batch-norm to turn off)",
     "init": f"weight initialisation: {', '.join(INITS)}",
     "init_std": "standard deviation of the 'normal' initialisation",
+    "default_bias": "with an explicit --init, keep nn.Linear's default bias draw (the report's code) instead of "
+                    "zero biases (--no-default-bias to turn off)",
     "optimizer": f"optimizer: {', '.join(OPTIMIZERS)}",
     "lr": "learning rate (> 0)",
     "momentum": "momentum of sgd / rmsprop, in [0, 1)",
@@ -88,7 +90,7 @@ def _add_train(sub) -> None:
                                    "report's baseline (500-50, SGD, lr 0.1, 15 epochs, batch 512).")
     for f in dataclasses.fields(RunConfig):
         flag = "--" + f.name.replace("_", "-")
-        if f.name == "batch_norm":
+        if f.name in ("batch_norm", "default_bias"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=False, help=HELP[f.name])
             continue
         default = ",".join(map(str, f.default)) if f.name == "hidden" else f.default
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", choices=["quick", "full"], default="full",
                    help="quick: subset, 2 epochs, 2 seeds (minutes); full: the report (default)")
     b.add_argument("--only", nargs="+", metavar="SECTION", help="execute only these sections")
+    b.add_argument("--retrain", nargs="?", const="results-retrain", metavar="DIR",
+                   help="recompute every result into the fresh results folder DIR (default results-retrain/ in the "
+                        "project); nothing stored or shipped is reused")
     b.add_argument("--pdf", action="store_true",
                    help="also print the whole book to one PDF, book/_build/pdf/fcnbook.pdf (headless Chromium)")
     b.set_defaults(subparser=b)
@@ -288,6 +293,22 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
     return code
 
 
+def _fresh_results(folder: str, parser) -> None:
+    """Point ``FCNBOOK_RESULTS`` (inherited by the section kernels) at ``folder``, which must be empty or new."""
+    import os
+    from pathlib import Path
+
+    from .paths import project_root
+
+    path = Path(folder).expanduser()
+    path = path if path.is_absolute() else project_root() / path
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        _fail(parser, f"--retrain folder {path} is not empty: remove it or name another (--retrain DIR)")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["FCNBOOK_RESULTS"] = str(path)
+    print(f"fcnbook book: retraining everything into {path}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -310,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "book":
             from .bookbuild import build_book
 
+            if args.retrain:
+                _fresh_results(args.retrain, args.subparser)
             try:
                 html = _in_worker_thread(lambda: build_book(profile=args.profile, only=args.only, pdf=args.pdf))
             except ValueError as exc:  # an unknown --only section: named before anything runs
