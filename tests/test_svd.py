@@ -8,7 +8,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fcnbook.svd import SVDClassifier, original_svc, projection_pipelines, rank_curve
+from fcnbook.comparisons import original_svc, projection_pipelines
+from fcnbook.svd import SVDClassifier, rank_curve
 
 
 @parametrize_with_checks([SVDClassifier(), SVDClassifier(n_components=3)])

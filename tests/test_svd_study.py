@@ -238,7 +238,8 @@ def test_forensic_svc_without_resubstitution(root, fake_load):
 
 
 def test_describe_estimator_is_json_and_distinguishes_params():
-    from fcnbook.svd import SVDClassifier, projection_pipelines
+    from fcnbook.comparisons import projection_pipelines
+    from fcnbook.svd import SVDClassifier
 
     a = svd_study.describe_estimator(SVDClassifier(5))
     b = svd_study.describe_estimator(SVDClassifier(6))

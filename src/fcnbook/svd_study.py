@@ -49,8 +49,9 @@ import pandas as pd
 
 from . import cache
 from .cache import CacheWarning
+from .comparisons import original_svc, projection_pipelines
 from .paths import results_dir
-from .svd import SVDClassifier, original_svc, projection_pipelines, rank_curve
+from .svd import SVDClassifier, rank_curve
 
 __all__ = [
     "CODE_VERSION",
@@ -278,7 +279,7 @@ def evaluate_models(dataset: str, rank: int, subset: int | None = None, *, svc_s
         Smaller stratified subset for the pipelines whose head is an RBF SVC (its cost grows faster than
         linearly with the training set); ``None`` = the same as ``subset``.
     energy : float
-        Fraction of variance PCA keeps in the pipelines (:func:`fcnbook.svd.projection_pipelines`).
+        Fraction of variance PCA keeps in the pipelines (:func:`fcnbook.comparisons.projection_pipelines`).
     split_seed, val_fraction
         As in :func:`fcnbook.data.load`.
     root : Path, optional
