@@ -1,11 +1,9 @@
-"""Linear-algebra baselines: the per-class SVD subspace classifier and PCA pipelines.
+"""The per-class SVD subspace classifier, the classic method behind the name "SVD classifier".
 
-The seed report's "SVD classifier" (accuracy 0.9128) was, in its notebook, scikit-learn's
-``SVC()`` with default settings on raw pixels, scored on its own training set.
-:func:`original_svc` rebuilds that estimator for forensic reproduction. :class:`SVDClassifier`
-is the classic method the name suggests: one left-singular subspace per class, and a sample
-goes to the class whose subspace leaves the smallest residual. :func:`projection_pipelines`
-builds the course's PCA-then-classifier pipelines from scikit-learn parts.
+:class:`SVDClassifier` keeps one left-singular subspace per class, and a sample goes to the class whose subspace
+leaves the smallest residual; :func:`rank_curve` scores every rank on validation data in one pass. The seed
+report's own "SVD classifier" (accuracy 0.9128) was, in its notebook, scikit-learn's ``SVC()`` on raw pixels
+scored on its training set: :mod:`fcnbook.comparisons` rebuilds it, with the course's PCA pipelines.
 """
 
 from __future__ import annotations
