@@ -438,6 +438,61 @@ def test_a_changed_data_file_stops_in_one_line_and_the_records_stay(reference, t
     assert {p: p.read_bytes() for p in results.rglob("*.json")} == before
 
 
+SLOW_SECTION = """# %% tags=["parameters"]
+profile = "full"
+
+# %%
+import time
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_sigint_and_sigterm_stop_the_whole_book_build_in_one_line(tmp_path, sig, status):
+    """papermill's nbclient would turn these signals into "stop this section's kernel" and let the build go on
+    with the next section; ``fcnbook book`` stops instead, says what was kept, leaves no half-written notebook
+    and no kernel behind. A throwaway one-section book stands in for the real one."""
+    book = tmp_path / "book"
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "t_slow.py").write_text(SLOW_SECTION)
+    (book / "sections").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: sections/t_slow\n")
+    script = textwrap.dedent(f"""
+        import functools, sys
+        from pathlib import Path
+        from fcnbook import bookbuild, cli, sections
+        sections.BOOK = Path({str(book)!r})
+        bookbuild.build_book = functools.partial(bookbuild.build_book, notebooks=Path({str(tmp_path / "notebooks")!r}))
+        bookbuild.BOOK = sections.BOOK
+        sys.exit(cli.main(["book", "--profile", "quick"]))
+        """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**ENV, "FCNBOOK_RESULTS": str(tmp_path / "results")})
+    partials = book / "sections"
+
+    def kernels() -> list[str]:
+        ps = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(proc.pid)], capture_output=True, text=True)
+        return [line.split()[0] for line in ps.stdout.splitlines() if "ipykernel" in line]
+
+    assert wait_for(lambda: kernels() and any(p.name.startswith(".t_slow.") for p in partials.iterdir()), proc,
+                    poll=0.2), finish(proc)
+    kernel = kernels()
+    time.sleep(2.0)  # into the cell
+    t0 = time.perf_counter()
+    proc.send_signal(sig)
+    rc, out, err = finish(proc, timeout=60)
+    assert rc == status and time.perf_counter() - t0 < 10, err
+    assert lines(err) == [
+        "fcnbook book: interrupted; kept: the sections executed so far, every stored run record and the interrupted "
+        f"configuration's epoch checkpoint (under {tmp_path / 'results'}); run the same command again to continue: "
+        "stored runs are not trained again and the interrupted one resumes from its checkpoint"], err
+    assert list(partials.iterdir()) == [], "no half-written notebook is left"
+    time.sleep(3.0)  # the kernel polls for its parent every second
+    alive = [pid for pid in kernel if subprocess.run(["kill", "-0", pid], capture_output=True).returncode == 0]
+    assert not alive, "the section's kernel ended with the build"
+
+
 @pytest.mark.slow
 def test_sigkill_during_the_quick_book_then_rerun_builds_it_with_no_stale_section(tmp_path):
     """``fcnbook book --profile quick`` killed while a section trains, then run again: the book builds, every

@@ -283,10 +283,14 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
         print(f"fcnbook book: interrupted; kept: the sections executed so far, every stored run record and the "
               f"interrupted configuration's epoch checkpoint (under {results_dir()}); {again}: stored runs are "
               "not trained again and the interrupted one resumes from its checkpoint", file=sys.stderr)
+        from . import sections
+
+        # The build is still running in its worker thread: end now. The section's kernel sees its parent go and
+        # exits within a second. Its half-written notebook (a temporary name, never taken as a section) goes.
+        for partial in (sections.BOOK / "sections").glob(f".*.partial-{os.getpid()}.ipynb"):
+            partial.unlink(missing_ok=True)
         sys.stdout.flush()
         sys.stderr.flush()
-        # The build is still running in its worker thread: end now. The section's kernel sees its parent go and
-        # exits within a second; a half-written notebook has a temporary name and is never taken as a section.
         os._exit(code)
     else:
         print("fcnbook: interrupted (stored results are kept)", file=sys.stderr)
