@@ -13,6 +13,7 @@ import json
 import math
 import sys
 
+from . import interrupts
 from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig, check_seeds
 
 HELP = {
@@ -169,7 +170,7 @@ def _train(args, parser) -> int:
 
     from . import runner
 
-    _one_line_cache_warnings()
+    interrupts.one_line_cache_warnings()
     log = None if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
     results = runner.run(config, seeds, device=args.device, progress=not (args.json or args.quiet), log=log)
     summary = results.summary().iloc[0]
@@ -211,92 +212,6 @@ def _data(args) -> int:
     return 0
 
 
-def _one_line_cache_warnings() -> None:
-    """Show a :class:`fcnbook.cache.CacheWarning` (an unusable record or checkpoint) as one line on stderr."""
-    import warnings
-
-    from .cache import CacheWarning
-
-    default = warnings.formatwarning
-    erase = "\r\033[K" if sys.stderr.isatty() else "\r"  # over the progress bar, not after it
-
-    def one_line(message, category, *args, **kwargs):
-        if issubclass(category, CacheWarning):
-            return f"{erase}fcnbook: {message}\n"
-        return default(message, category, *args, **kwargs)
-
-    warnings.formatwarning = one_line
-
-
-_STOPPED_BY = [2]  # the signal that ended train or book: SIGINT (2) unless SIGTERM arrived
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops ``train`` and ``book`` as Ctrl-C does: one line saying what was kept, status 143."""
-    import signal
-
-    def stop(signum, frame):
-        _STOPPED_BY[0] = signum
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-
-
-def _in_worker_thread(work):
-    """``work()`` run in a worker thread; its value, or its exception raised here.
-
-    papermill's nbclient turns SIGINT and SIGTERM in the main thread into "shut this section's kernel down", and
-    the build then goes on with the next section; from a worker thread it cannot install those handlers, so
-    the signals reach the main thread as KeyboardInterrupt and stop the whole build.
-    """
-    import threading
-
-    box = {}
-
-    def target():
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the main thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="fcnbook-book", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.2)
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def _interrupted(args, exc: KeyboardInterrupt) -> int:
-    """Say in one line what an interrupted command kept and how to continue; return the exit status."""
-    import os
-
-    from .paths import results_dir
-
-    code = 128 + _STOPPED_BY[0]
-    again = "run the same command again to continue"
-    if args.verb == "train":
-        kept = str(exc) or f"every stored record and epoch checkpoint under {results_dir()}"
-        print(f"fcnbook train: interrupted; kept: {kept}; {again} from there", file=sys.stderr)
-    elif args.verb == "book":
-        print(f"fcnbook book: interrupted; kept: the sections executed so far, every stored run record and the "
-              f"interrupted configuration's epoch checkpoint (under {results_dir()}); {again}: stored runs are "
-              "not trained again and the interrupted one resumes from its checkpoint", file=sys.stderr)
-        from . import sections
-
-        # The build is still running in its worker thread: end now. The section's kernel sees its parent go and
-        # exits within a second. Its half-written notebook (a temporary name, never taken as a section) goes.
-        for partial in (sections.BOOK / "sections").glob(f".*.partial-{os.getpid()}.ipynb"):
-            partial.unlink(missing_ok=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    else:
-        print("fcnbook: interrupted (stored results are kept)", file=sys.stderr)
-    return code
-
-
 def _fresh_results(folder: str, parser) -> None:
     """Point ``FCNBOOK_RESULTS`` (inherited by the section kernels) at ``folder``, which must be empty or new."""
     import os
@@ -317,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verb in ("train", "book"):
-        _stop_on_sigterm()
+        interrupts.stop_on_sigterm()
     try:
         if args.verb == "data":
             return _data(args)
@@ -338,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.retrain:
                 _fresh_results(args.retrain, args.subparser)
             try:
-                html = _in_worker_thread(lambda: build_book(profile=args.profile, only=args.only, pdf=args.pdf))
+                html = interrupts.in_worker_thread(
+                    lambda: build_book(profile=args.profile, only=args.only, pdf=args.pdf))
             except ValueError as exc:  # an unknown --only section: named before anything runs
                 _fail(args.subparser, str(exc))
             print(f"book built: {html}")
@@ -357,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"section {args.name} executed: {out}")
         return 0
     except KeyboardInterrupt as exc:
-        return _interrupted(args, exc)
+        return interrupts.interrupted(args, exc)
     except Exception as exc:  # data, section or build failures: one clear line, not a traceback
         from .cache import NotWritableError
         from .data import DataError
