@@ -150,6 +150,18 @@ def test_forensic_sentence_extrapolation_claims_follow_the_numbers():
     assert "does not point the same way" in text
 
 
+def test_forensic_sentence_rests_on_the_measured_whole_split_when_there_is_one():
+    f = forensic([0.96, 0.95, 0.94], [0.80, 0.82, 0.84])
+    ex = svd_report.extrapolate(f, {"split": 54000, "all": 60000})
+    full = {"n_train": 54000, "train_accuracy": 0.9150, "test_accuracy": 0.8830, "n_support": 20000,
+            "fit_seconds": 600.0, "predict_train_seconds": 1200.0}
+    text = svd_report.forensic_sentence(f, ex, P, shortened=False, full=full)
+    assert text.startswith("Fitted on 54\u2009000 training images") and "**0.9150**" in text
+    assert "measured, not extrapolated: 10.0 min to fit and 20.0 min" in text
+    assert f"had predicted {ex['split']['train_accuracy']:.4f}" in text
+    assert f"{0.9150 - ex['split']['train_accuracy']:+.4f}" in text
+
+
 # ----------------------------------------------------------------------------------------------- figures
 
 

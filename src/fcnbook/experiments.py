@@ -18,14 +18,15 @@ from .paper import BASELINE, ROWS, TEXT_INITIALIZERS, TUNED, Row
 
 PROFILES: dict[str, dict] = {
     "quick": {"epochs": 2, "long_epochs": 3, "seeds": [0, 1], "subset": 3000, "svd_subset": 3000,
-              "svc_subset": 1_000, "forensic_sizes": None},
+              "svc_subset": 1_000, "forensic_sizes": None, "forensic_full": False},
     # svc_subset: training images of every RBF-SVC fit. Measured on two shared cores (FashionMNIST, default SVC(),
     # one thread): 10 000 images take about 8 s to fit and 20 s to predict the test set, 20 000 take 26-42 s and
     # 82-86 s. Fitting grows with the square of the training-set size, predicting with the support vectors times
     # the images, so all 54 000 would take about half an hour for the forensic check alone; 20 000 keep the
     # section's SVC fits at about seven minutes. forensic_sizes: the forensic curve's sizes up to svc_subset.
+    # forensic_full: also the report's SVC() on the whole training split, fitted once (tens of minutes) and cached.
     "full": {"epochs": 15, "long_epochs": 70, "seeds": [0, 1, 2, 3, 4], "subset": None, "svd_subset": None,
-             "svc_subset": 20_000, "forensic_sizes": [2_000, 5_000, 10_000, 20_000]},
+             "svc_subset": 20_000, "forensic_sizes": [2_000, 5_000, 10_000, 20_000], "forensic_full": True},
 }
 
 #: The report's one-factor grids (Table 1), as section parameters' defaults.
