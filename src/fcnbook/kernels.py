@@ -91,6 +91,18 @@ class DropoutMasks:
     def __len__(self) -> int:
         return len(self._bits)
 
+    @property
+    def states(self) -> list[dict]:
+        """Each member's generator state (numpy's ``PCG64.state``): enough to continue its stream exactly."""
+        return [bits.state for bits in self._bits]
+
+    @states.setter
+    def states(self, states: Sequence[dict]) -> None:
+        if len(states) != len(self._bits):
+            raise ValueError(f"states must hold one state per member ({len(self._bits)}; got {len(states)})")
+        for bits, state in zip(self._bits, states, strict=True):
+            bits.state = state
+
     def __call__(self, shape: Sequence[int], p: float, *, dtype=torch.float32, device="cpu") -> torch.Tensor:
         """Masks of shape (S, *shape): 0 where dropped, ``1 / (1 - p)`` where kept."""
         if not 0.0 < p < 1.0:

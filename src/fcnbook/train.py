@@ -186,8 +186,7 @@ def fit(
         optimizer.load_state_dict(saved["optimizer"])
         for g, state in zip(order_gens, saved["order_streams"], strict=True):
             g.set_state(state.cpu())
-        for bits, state in zip(dropout_masks._bits, saved["dropout_streams"], strict=True):
-            bits.state = state
+        dropout_masks.states = saved["dropout_streams"]
         history, diverged_at = saved["history"], saved["diverged_at"]
         test_at_divergence = {int(s): tuple(v) for s, v in saved["test_at_divergence"].items()}
         first_epoch, elapsed = saved["epoch"] + 1, saved["elapsed"]
@@ -253,7 +252,7 @@ def fit(
                 "epoch": epoch, "elapsed": time.perf_counter() - t_start,
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "order_streams": [g.get_state() for g in order_gens],
-                "dropout_streams": [bits.state for bits in dropout_masks._bits],
+                "dropout_streams": dropout_masks.states,
                 "history": history, "diverged_at": diverged_at, "test_at_divergence": test_at_divergence,
             }, **identity)
         bar.set_postfix(loss=f"{np.mean([running_loss[s] for s in alive]):.4f}",
