@@ -157,7 +157,7 @@ def test_forensic_sentence_rests_on_the_measured_whole_split_when_there_is_one()
             "fit_seconds": 600.0, "predict_train_seconds": 1200.0}
     text = svd_report.forensic_sentence(f, ex, P, shortened=False, full=full)
     assert text.startswith("Fitted on 54\u2009000 training images") and "**0.9150**" in text
-    assert "measured, not extrapolated: 10.0 min to fit and 20.0 min" in text
+    assert "measured, not extrapolated, once: 10.0 min to fit and 20.0 min" in text
     assert f"had predicted {ex['split']['train_accuracy']:.4f}" in text
     assert f"{0.9150 - ex['split']['train_accuracy']:+.4f}" in text
 

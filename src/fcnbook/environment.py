@@ -42,6 +42,12 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def cpu() -> dict:
+    """The CPU model and the cores this process may use (no torch import)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": _cpu_model(), "cores": cores}
+
+
 @functools.cache
 def _static() -> dict:
     import numpy as np

@@ -189,8 +189,10 @@ def forensic_sentence(forensic: pd.DataFrame, extrapolated: dict | None, P: floa
         else:
             text += " The extrapolation does not point the same way, so the verdict is less certain than it looks."
     if full is not None:
+        where = full.get("machine") or {}
+        on = f" on {where['cpu']} with {where['cores']} cores" if where else ""
         text += (f" The fit on all {images(full['n_train'])} images of the training split was measured, not "
-                 f"extrapolated: {full['fit_seconds'] / 60:.1f} min to fit and "
+                 f"extrapolated, once{on}: {full['fit_seconds'] / 60:.1f} min to fit and "
                  f"{full['predict_train_seconds'] / 60:.1f} min to classify its own training images, "
                  f"{images(full['n_support'])} support vectors")
         if extrapolated is not None:

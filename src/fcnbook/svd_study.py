@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cache
+from . import cache, environment
 from .cache import CacheWarning
 from .comparisons import original_svc, projection_pipelines
 from .paths import results_dir
@@ -337,6 +337,6 @@ def forensic_svc(dataset: str, n_train: int | None, *, resubstitution: bool = Tr
         return {"dataset": dataset, "n_train": len(y_tr), "n_test": len(y_te), "train_accuracy": train_acc,
                 "test_accuracy": float(np.mean(p_te == y_te)), "fit_seconds": fit_s,
                 "predict_train_seconds": tr_s, "predict_test_seconds": te_s,
-                "n_support": int(np.sum(est.n_support_))}
+                "n_support": int(np.sum(est.n_support_)), "machine": environment.cpu()}
 
     return cached("forensic", key, compute, root=root)
