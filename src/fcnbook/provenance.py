@@ -129,7 +129,9 @@ def readme_block(root: Path | None = None) -> str:
 
     lines = [README_START, "", "| configuration (Table 1 row) | seed report | here: mean test accuracy (SD, n) |",
              "| --- | --- | --- |"]
-    lines += [f"| {r['configuration']} | {r['paper']} | {r['here']} |" for r in results_rows(root)]
+    for r in results_rows(root):
+        paper_value = r["paper"] if isinstance(r["paper"], str) else f"{r['paper']:.4f}"
+        lines.append(f"| {r['configuration']} | {paper_value} | {r['here']} |")
     lines += ["", f"Full profile, training code version {TRAINING_CODE_VERSION}; each row's configuration is the "
               "one the report's original code ran (see the book's reproduction notes).", "", README_END]
     return "\n".join(lines)

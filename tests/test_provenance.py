@@ -1,0 +1,63 @@
+"""Provenance: the store's records listed per configuration, `fcnbook verify`, the README's generated table."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fcnbook import provenance, runner, store
+from fcnbook.config import RunConfig
+from synthetic import make_splits
+
+CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def stored(monkeypatch, tmp_path):
+    """Two seeds of a tiny configuration trained on synthetic data into a fresh store."""
+    splits = make_splits()
+    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path))
+    runner.run(CONFIG, [0, 1], progress=False)
+    return tmp_path
+
+
+def test_table_lists_each_configuration_with_its_machine(stored):
+    records = provenance.stored(stored)
+    assert len(records) == 2 and all(r["machine"]["cores"] >= 1 for r in records)
+    t = provenance.table(records, "quick")
+    assert len(t) == 1 and t.loc[0, "seeds"] == "0,1" and t.loc[0, "epochs"] == 2
+    assert t.loc[0, "cpu"] == records[0]["machine"]["cpu"] and t.loc[0, "section"] == ""  # not a book config
+    totals = provenance.section_totals(t)
+    assert int(totals["runs"].sum()) == 2
+    assert "1 configurations and 2 runs" in provenance.summary_text(t, records[0]["code_version"])
+
+
+def test_verify_passes_on_untouched_records_and_fails_on_an_altered_one(stored):
+    lines = []
+    assert provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert len(lines) == 2 and all(line.startswith("PASS") and "exact" in line for line in lines)
+    path = store.record_path(CONFIG, 1, stored)
+    record = json.loads(path.read_text())
+    record["test_predictions"][0] = (record["test_predictions"][0] + 1) % 10
+    path.write_text(json.dumps(record))
+    lines.clear()
+    assert not provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert any(line.startswith("FAIL") and "seed 1" in line and "1 of 300 predictions differ" in line
+               for line in lines)
+
+
+def test_verify_refuses_an_empty_store_and_a_bad_sample(tmp_path):
+    with pytest.raises(ValueError, match="no records of training code version"):
+        provenance.verify(1, tmp_path)
+    with pytest.raises(ValueError, match="sample must be"):
+        provenance.verify(0, tmp_path)
+
+
+def test_readme_results_table_is_generated_from_the_shipped_store():
+    """The README's results are never typed: its block equals what the generator makes from results/."""
+    text = README.read_text()
+    start = text.index(provenance.README_START)
+    end = text.index(provenance.README_END) + len(provenance.README_END)
+    assert text[start:end] == provenance.readme_block(), "run `python -m fcnbook.provenance` and commit README.md"
