@@ -24,22 +24,13 @@ from quiet import busy_fraction, wait_quiet
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
+from fcnbook.environment import cpu_model
 from fcnbook.flops import epoch_flops, layer_sizes, matmul_flops
 
 HERE = Path(__file__).resolve().parent
 SEEDS = [0, 1, 2, 3, 4]
 TUTORIAL_BATCH = 64
 TARGETS = {"a_over_b": 6.0, "b_over_c": 1.4, "percent_of_peak": 75.0}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu_pressure() -> str | None:

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU model name as /proc/cpuinfo gives it (else the platform's processor or machine name)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -45,7 +46,7 @@ def _git_commit() -> str | None:
 def cpu() -> dict:
     """The CPU model and the cores this process may use (no torch import)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": _cpu_model(), "cores": cores}
+    return {"cpu": cpu_model(), "cores": cores}
 
 
 @functools.cache
@@ -56,7 +57,7 @@ def _static() -> dict:
     mkl = re.search(r"Math Kernel Library Version ([\d.]+)", torch.__config__.show())
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "cpu": _cpu_model(), "cores": cores, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu": cpu_model(), "cores": cores, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_bf16": _bf16_flags(),
         "python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
         "mkl": mkl.group(1) if mkl else None, "torch_threads": torch.get_num_threads(),
