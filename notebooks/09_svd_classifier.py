@@ -27,7 +27,7 @@
 # Imports come before the parameters cell so that the parameters are what a reader sees first.
 from IPython.display import Markdown, display
 
-from fcnbook import experiments, paper, svd_report
+from fcnbook import experiments, paper, svd_figures, svd_report
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -82,7 +82,7 @@ display(Markdown(text["settings"]))
 # ## Choosing the rank on the validation split
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Validation accuracy of the subspace classifier against the rank of each class subspace (log scale), with the chosen rank marked. Only the training and validation splits are used.", "name": "fig-svd-rank"}}
-fig = svd_report.rank_figure(report.choice)
+fig = svd_figures.rank_figure(report.choice)
 
 # %% tags=["remove-input"]
 display(Markdown(text["rank"]))
@@ -96,10 +96,10 @@ display(Markdown(text["rank"]))
 # the training time in the store); they show orders of magnitude, not precise costs.
 
 # %% tags=["remove-input"]
-svd_report.styled_accuracy_table(report.table, report.devices)
+svd_figures.styled_accuracy_table(report.table, report.devices)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy of every method; networks show the mean over seeds with a bar of one SD. The RBF-SVC rows were fitted on a subset of the training images (see the table). The axis starts well above zero to make the differences visible.", "name": "fig-svd-compare"}}
-fig = svd_report.compare_figure(report.table)
+fig = svd_figures.compare_figure(report.table)
 
 # %% tags=["remove-input"]
 display(Markdown(text["compare"]))
@@ -114,10 +114,10 @@ display(Markdown(text["compare"]))
 # so it does not matter whether the seed fed it pixels in $[0, 255]$, in $[0, 1]$ or standardised.
 
 # %% tags=["remove-input"]
-svd_report.styled_forensic_table(report.forensic, paper.SVD_CLASSIFIER_ACCURACY, report.full)
+svd_figures.styled_forensic_table(report.forensic, paper.SVD_CLASSIFIER_ACCURACY, report.full)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Default SVC() on FashionMNIST: accuracy on its own training images and on the test set against the number of training images (log scale), with the seed report's 0.9128. Hollow markers, where there are three sizes or more, continue each curve on a straight line (in the logarithm of the size) through its three largest sizes to the whole training split and to all 60 000 training images; they are a rough guide, not measurements. Stars (full profile): the fit on the whole training split, measured.", "name": "fig-svd-forensic"}}
-fig = svd_report.forensic_figure(report.forensic, report.extrapolated, paper.SVD_CLASSIFIER_ACCURACY, report.full)
+fig = svd_figures.forensic_figure(report.forensic, report.extrapolated, paper.SVD_CLASSIFIER_ACCURACY, report.full)
 
 # %% tags=["remove-input"]
 display(Markdown(text["forensic"]))

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from fcnbook import experiments, svd_report  # noqa: E402
+from fcnbook import experiments, svd_figures, svd_report  # noqa: E402
 
 P = 0.9128
 
@@ -167,17 +167,17 @@ def test_forensic_sentence_rests_on_the_measured_whole_split_when_there_is_one()
 
 def test_figures_draw():
     ch = {"fashion": choice([0.6, 0.8, 0.79, 0.7], 5), "mnist": choice([0.7, 0.9, 0.95, 0.94], 10)}
-    fig = svd_report.rank_figure(ch)
+    fig = svd_figures.rank_figure(ch)
     assert len(fig.axes[0].lines) == 4
     table = pd.concat([compare_table(), compare_table().assign(dataset="MNIST")])
-    fig2 = svd_report.compare_figure(table)
+    fig2 = svd_figures.compare_figure(table)
     assert len(fig2.axes) == 2 and len(fig2.axes[0].patches) == 3
     f = forensic([0.96, 0.95, 0.94], [0.80, 0.82, 0.84])
-    fig3 = svd_report.forensic_figure(f, svd_report.extrapolate(f, {"split": 54000, "all": 60000}), P)
+    fig3 = svd_figures.forensic_figure(f, svd_report.extrapolate(f, {"split": 54000, "all": 60000}), P)
     assert len(fig3.axes[0].lines) == 5  # two curves, two extrapolations, the report's line
-    fig4 = svd_report.forensic_figure(f.iloc[:1], None, P)
+    fig4 = svd_figures.forensic_figure(f.iloc[:1], None, P)
     assert len(fig4.axes[0].lines) == 3
-    html = svd_report.styled_forensic_table(f, P).to_html()
+    html = svd_figures.styled_forensic_table(f, P).to_html()
     assert "0.9128" in html and "2\u2009000" in html
-    assert "cpu" in svd_report.styled_accuracy_table(table, "cpu").to_html()
+    assert "cpu" in svd_figures.styled_accuracy_table(table, "cpu").to_html()
     plt.close("all")
