@@ -203,8 +203,9 @@ def agreement(table: pd.DataFrame, level: float = LEVEL) -> str:
     text = (f"- **Agreement with the report:** the report's single run lies inside our {_pct(level)} prediction "
             f"interval for {counts.get(YES, 0)} of the {m} rows tested")
     if counts.get(BOTH_CHANCE, 0):
-        rows = ", ".join(str(r) for r in table.index[table["verdict"] == BOTH_CHANCE])
-        text += f"; rows {rows} are at chance both here and in the report and are not tested"
+        both = [str(r) for r in table.index[table["verdict"] == BOTH_CHANCE]]
+        text += (f"; row {both[0]} is" if len(both) == 1 else f"; rows {', '.join(both)} are") + \
+            " at chance both here and in the report and not tested"
     text += (f". If every report figure were one more run of our configuration, about {alpha * m:.1f} of {m} rows "
              f"would still fall outside by chance (each with probability {alpha:.2f}); here {len(no)} do.")
     if len(no):
