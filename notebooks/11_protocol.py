@@ -8,7 +8,6 @@
 #     name: python
 # ---
 
-
 # %% [markdown]
 # # The original protocol beside ours
 #

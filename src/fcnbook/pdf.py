@@ -117,6 +117,18 @@ def _book_config(config: Path) -> dict:
 def print_pdf(index: Path, out: Path, *, title: str, meta: list[str]) -> Path:
     """Print the one-page book ``index`` (a ``singlehtml`` build) to ``out`` with Chromium; return ``out``.
 
+    Runs in a thread of its own: Playwright's sync API refuses to run where an asyncio loop is running (as it is
+    in the thread that executed the sections with papermill, e.g. in the test suite).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_print_pdf, index, out, title=title, meta=meta).result()
+
+
+def _print_pdf(index: Path, out: Path, *, title: str, meta: list[str]) -> Path:
+    """Print the one-page book ``index`` (a ``singlehtml`` build) to ``out`` with Chromium; return ``out``.
+
     Raises
     ------
     BookError
