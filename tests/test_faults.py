@@ -27,7 +27,7 @@ from fcnbook import checkpoint as ckpt
 from fcnbook.cache import CacheWarning
 from fcnbook.config import RunConfig
 from fcnbook.train import fit
-from synthetic import make_splits
+from synthetic import make_splits, stop_after_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FCNBOOK_DATA", ROOT / "data"))
@@ -46,19 +46,6 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBU
 
 class Stop(Exception):
     """Stands for a kill right after a checkpoint was written."""
-
-
-def stop_after(monkeypatch, epoch: int) -> None:
-    """Make ``fit`` stop right after writing the checkpoint of ``epoch``."""
-    real = ckpt.save
-
-    def save_then_stop(path, state, **kw):
-        out = real(path, state, **kw)
-        if state["epoch"] == epoch:
-            raise Stop
-        return out
-
-    monkeypatch.setattr(ckpt, "save", save_then_stop)
 
 
 def same_run(a, b) -> bool:
@@ -83,7 +70,7 @@ def test_a_resumed_fit_equals_the_uninterrupted_fit(config, stop, tmp_path, monk
     uninterrupted = fit(config, seeds, data=data, progress=False)
     path = tmp_path / "c.pt"
     with monkeypatch.context() as m:
-        stop_after(m, stop)
+        stop_after_checkpoint(m, stop, Stop)
         with pytest.raises(Stop):
             fit(config, seeds, data=data, progress=False, checkpoint=path)
     assert ckpt.saved_epoch(path) == stop
@@ -109,7 +96,7 @@ def test_an_unusable_checkpoint_is_reported_in_one_line_and_ignored(spoil, messa
     uninterrupted = fit(SMALL, [0, 1], data=data, progress=False)
     path = tmp_path / "c.pt"
     with monkeypatch.context() as m:
-        stop_after(m, 2)
+        stop_after_checkpoint(m, 2, Stop)
         with pytest.raises(Stop):
             fit(SMALL, [0, 1], data=data, progress=False, checkpoint=path)
     if spoil == "garbage":

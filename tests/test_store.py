@@ -8,7 +8,7 @@ from fcnbook import cache, checkpoint, runner, store, train
 from fcnbook.cache import CacheWarning
 from fcnbook.config import RunConfig
 from fcnbook.results import summarize
-from synthetic import make_splits
+from synthetic import make_splits, stop_after_checkpoint
 
 CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
 
@@ -117,18 +117,6 @@ def _numbers(root):
     return out
 
 
-def _interrupt_after_checkpoint(monkeypatch, epoch):
-    real = checkpoint.save
-
-    def save_then_interrupt(path, state, **kw):
-        out = real(path, state, **kw)
-        if state["epoch"] == epoch:
-            raise KeyboardInterrupt
-        return out
-
-    monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
-
-
 LONGER = CONFIG.replace(epochs=4, dropout=0.2)
 
 
@@ -147,7 +135,7 @@ def test_an_interrupted_run_says_what_was_kept_and_resumes_with_the_same_numbers
     reference = tmp_path / "reference"
     runner.run(LONGER, [0, 1], progress=False, root=reference)
     with monkeypatch.context() as m:
-        _interrupt_after_checkpoint(m, 2)
+        stop_after_checkpoint(m, 2)
         with pytest.raises(runner.Interrupted) as stop:
             runner.run([CONFIG, LONGER], [0, 1], progress=False)
     assert str(stop.value) == (f"1 configuration(s) trained and stored in this run; {LONGER.label()} has its epoch "
@@ -168,7 +156,7 @@ def test_a_stack_stopped_between_its_records_resumes_as_that_stack(counted, tmp_
     reference = tmp_path / "reference"
     runner.run(LONGER, [0, 1], progress=False, root=reference)
     with monkeypatch.context() as m:
-        _interrupt_after_checkpoint(m, 3)
+        stop_after_checkpoint(m, 3)
         with pytest.raises(runner.Interrupted):
             runner.run(LONGER, [0, 1], progress=False)
     record = store.record_path(LONGER, 0)
