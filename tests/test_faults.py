@@ -286,8 +286,11 @@ def test_a_waiting_trainer_takes_over_when_the_first_is_killed(reference, tmp_pa
     ref_results, ref_out, _ = reference
     first = fcnbook(*TRAIN, results=tmp_path)
     assert wait_for(lambda: checkpoints(tmp_path), first), finish(first)[2][-2000:]
+    # Hold the first trainer (and its lock) mid-run, however fast the machine: on an idle one the whole run takes
+    # about two seconds, less than the second process needs to start.
+    first.send_signal(signal.SIGSTOP)
     second = fcnbook(*TRAIN, results=tmp_path)
-    time.sleep(1.0)
+    time.sleep(5.0)  # the second starts and blocks on the first one's lock
     first.kill()  # its lock goes with it: the kernel drops an flock when its process dies
     finish(first)
     rc, out, err = finish(second)
