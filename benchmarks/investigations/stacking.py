@@ -5,7 +5,7 @@ Strategies, all training ``RunConfig(epochs=E)`` (the baseline) for seeds 0-4 wi
 and the final test pass are included for every strategy alike):
 
 seq1      five single-seed fits, one after the other
-stack5    one stacked fit of all five seeds (what ``store.run`` does today)
+stack5    one stacked fit of all five seeds (what ``runner.run`` does today)
 stack32   stacked fits of seeds [0, 1, 2] and then [3, 4]
 procs32   two worker processes with one thread each, running the [0, 1, 2] and [3, 4] stacks at the same time
 procs1    two single-threaded worker processes sharing five single-seed fits (a pool)
