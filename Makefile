@@ -1,7 +1,7 @@
 # fcnbook: every target is idempotent and sets up what it needs from nothing.
 #   make book   venv + data + full-profile report in book/_build/html, from the shipped results (RETRAIN=1:
 #               recompute every result into a fresh folder, results-retrain/)
-#   make test   venv + data + Chromium + the test suite
+#   make test   venv + data + Chromium + poppler + PostgreSQL + the test suite
 #   make bench  side-by-side performance measurements (benchmarks/latest.json)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +12,7 @@ MATHJAX := node_modules/mathjax/es5/tex-chtml.js
 PROFILE ?= full
 RETRAIN ?=
 
-.PHONY: setup data book quick pdf test bench chromium poppler lint clean
+.PHONY: setup data book quick pdf test bench chromium poppler postgresql lint clean
 
 setup: $(STAMP) $(MATHJAX)
 
@@ -54,7 +54,15 @@ poppler:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	else echo "make poppler: poppler-utils is missing; run: sudo apt-get install -y poppler-utils (PDF tests will skip)"; fi
 
-test: setup data chromium poppler
+# Debian's PostgreSQL server binaries (off PATH, in /usr/lib/postgresql/<version>/bin) back the throwaway servers of
+# the Optuna storage tests (tests/pg_server.py); installed when missing and we are root. The package's own cluster is
+# not used: the tests run initdb into temporary folders.
+postgresql:
+	@if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "make postgresql: PostgreSQL is missing; run: sudo apt-get install -y postgresql (PostgreSQL tests will skip)"; fi
+
+test: setup data chromium poppler postgresql
 	$(BIN)/python -m pytest -q
 
 bench: setup data
