@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from fcnbook.config import RunConfig
+from fcnbook.config import KEY_OMITS_DEFAULT, RunConfig
 
 BAD = {
     "dataset": ["cifar", ""],
@@ -12,10 +12,17 @@ BAD = {
     "init": ["he", "Default"],
     "init_std": [0, -0.1, float("inf")],
     "default_bias": [1, "yes", True],  # True is refused with init="default"
-    "optimizer": ["adamw", "SGD"],
+    "optimizer": ["adagrad", "SGD"],
     "lr": [0, -1, float("nan"), "0.1"],
     "momentum": [-0.5, 1.0],
     "weight_decay": [-1e-4],
+    "nesterov": [1, True],  # True is refused without momentum
+    "schedule": ["linear", ""],
+    "warmup": [-0.1, 0.6, 0.1],  # 0.1 is refused with the constant schedule
+    "label_smoothing": [-0.1, 0.5, float("nan")],
+    "augment": ["rotate", True],
+    "max_shift": [0, 5, 2.0, 3],  # 3 is refused without augmentation
+    "precision": ["fp16", "bfloat16"],
     "batch_size": [0, 1, 2.5],
     "epochs": [0, -3, 1.5],
     "normalization": ["zscore"],
@@ -27,7 +34,9 @@ BAD = {
 # Another valid value for every field, to show that the key depends on each of them.
 OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_norm": True, "init": "xavier_normal",
          "init_std": 0.01, "default_bias": True,
-         "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4,
+         "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": True,
+         "schedule": "cosine", "warmup": 0.1, "label_smoothing": 0.1, "augment": "shift", "max_shift": 3,
+         "precision": "bf16",
          "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
          "subset": 5000}
 
@@ -63,7 +72,9 @@ def test_frozen_and_replace():
 
 @pytest.mark.parametrize("name", sorted(OTHER))
 def test_key_changes_with_every_field(name):
-    base = RunConfig(init="normal") if name == "default_bias" else RunConfig()
+    needs = {"default_bias": {"init": "normal"}, "nesterov": {"momentum": 0.9}, "warmup": {"schedule": "cosine"},
+             "max_shift": {"augment": "shift"}}
+    base = RunConfig(**needs.get(name, {}))
     changed = base.replace(**{name: OTHER[name]})
     if name == "optimizer":
         changed = base.replace(optimizer="rmsprop")
@@ -83,10 +94,11 @@ def test_fields_added_later_leave_existing_keys_unchanged():
     import json
 
     for c in (RunConfig(), RunConfig(init="normal", init_std=0.01), RunConfig(hidden=(700, 200, 50), epochs=70)):
-        old = {k: v for k, v in c.to_dict().items() if k != "default_bias"}
+        old = {k: v for k, v in c.to_dict().items() if k not in KEY_OMITS_DEFAULT}
         blob = json.dumps(old, sort_keys=True, separators=(",", ":"))
         assert c.key() == hashlib.sha256(blob.encode()).hexdigest()[:16]
     assert RunConfig(init="normal", default_bias=True).key() != RunConfig(init="normal").key()
+    assert RunConfig().key() == "c0fec544e4c6d82b"  # its key before any field was added
 
 
 def test_dict_round_trip():
@@ -100,3 +112,23 @@ def test_label():
     assert RunConfig().label() == "500-50 sgd lr=0.1"
     assert "batchnorm" in RunConfig(batch_norm=True).label()
     assert RunConfig(init="normal", init_std=0.01).label().endswith("normal(0.01)")
+
+
+@pytest.mark.parametrize("changes,name", [
+    ({"optimizer": "adamw", "momentum": 0.9}, "momentum"),
+    ({"optimizer": "adam", "momentum": 0.9, "nesterov": True}, "momentum"),
+    ({"optimizer": "rmsprop", "momentum": 0.9, "nesterov": True}, "nesterov"),
+    ({"dataset": "mnist", "augment": "shift_flip"}, "augment"),
+])
+def test_combinations_refused_in_one_line(changes, name):
+    with pytest.raises(ValueError) as err:
+        RunConfig(**changes)
+    assert str(err.value).startswith(name + " must be") and "\n" not in str(err.value)
+
+
+def test_new_options_are_accepted_together():
+    c = RunConfig(optimizer="adamw", lr=2e-3, weight_decay=0.05, schedule="onecycle", warmup=0.2,
+                  label_smoothing=0.1, augment="shift_flip", max_shift=2, precision="bf16")
+    assert RunConfig.from_dict(c.to_dict()) == c
+    assert "adamw" in c.label() and "onecycle" in c.label() and "bf16" in c.label()
+    assert RunConfig(optimizer="sgd", momentum=0.9, nesterov=True).nesterov

@@ -93,7 +93,7 @@ class SameMasks(nn.Module):
 
 def plain_network(config: RunConfig, seed: int, in_features: int = 784) -> tuple[nn.Sequential, DropoutMasks]:
     """The network of ``config`` from PyTorch's own modules, holding the initial weights ``fit`` starts from."""
-    weight_seed, _, dropout_seed = stream_seeds(seed)
+    weight_seed, _, dropout_seed, _ = stream_seeds(seed)
     init = FCN(config, [weight_seed], in_features=in_features)  # as fit builds it, for S = 1
     masks = DropoutMasks([dropout_seed])
     sizes = [in_features, *config.hidden, 10]
@@ -120,9 +120,12 @@ def plain_network(config: RunConfig, seed: int, in_features: int = 784) -> tuple
 def plain_optimizer(config: RunConfig, params) -> torch.optim.Optimizer:
     c = config
     if c.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay,
+                               nesterov=c.nesterov)
     if c.optimizer == "adam":
         return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    if c.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
     assert c.optimizer == "rmsprop"
     return torch.optim.RMSprop(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
@@ -135,10 +138,38 @@ def plain_evaluate(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> tupl
     return F.cross_entropy(logits, y).item(), (pred == y).double().mean().item(), pred
 
 
+def plain_scheduler(config: RunConfig, optimizer, steps: int):
+    """PyTorch's own schedulers: CosineAnnealingLR to 0 (no warm-up here), OneCycleLR."""
+    if config.schedule == "cosine":
+        assert not config.warmup
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=0.0)
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps,
+                                                   pct_start=config.warmup or 0.3, cycle_momentum=False)
+    return None
+
+
+def plain_shift(images: torch.Tensor, dy: int, dx: int, flip: bool, background: float) -> torch.Tensor:
+    """One 28x28 image moved by (dy, dx) with slices (mirrored first): an independent spelling of the augmentation."""
+    img = images.view(28, 28).flip(1) if flip else images.view(28, 28)
+    out = torch.full_like(img, background)
+    out[max(dy, 0) : 28 + min(dy, 0), max(dx, 0) : 28 + min(dx, 0)] = \
+        img[max(-dy, 0) : 28 + min(-dy, 0), max(-dx, 0) : 28 + min(-dx, 0)]
+    return out.reshape(784)
+
+
 def oracle(config: RunConfig, seed: int, data) -> dict:
     """Train ``config`` with seed ``seed`` the textbook way; the figures fit reports, plus the final network."""
+    from fcnbook.augment import Augmenter
+    from fcnbook.schedules import steps_per_epoch
+
     net, _ = plain_network(config, seed, data.x_train.shape[1])
     optimizer = plain_optimizer(config, net.parameters())
+    scheduler = plain_scheduler(config, optimizer, config.epochs * steps_per_epoch(len(data.y_train), config))
+    draws = None  # the augmentation's random numbers come from the run's stream; applying them is the oracle's
+    if config.augment != "none":
+        draws = Augmenter([stream_seeds(seed)[3]], config.augment, config.max_shift, 0.0)
+        background = data.x_train.min().item()
     order = torch.Generator().manual_seed(stream_seeds(seed)[1])
     x, y, n = data.x_train, data.y_train, len(data.y_train)
     probe = train_probe(y, len(data.y_val), config.split_seed)  # the fixed training sample fit measures on
@@ -152,11 +183,18 @@ def oracle(config: RunConfig, seed: int, data) -> dict:
             idx = perm[start : start + config.batch_size]
             if config.batch_norm and len(idx) < 2:
                 continue  # nn.BatchNorm1d refuses a batch of one in training mode
-            logits = net(x[idx])
-            loss = F.cross_entropy(logits, y[idx])
+            xb = x[idx]
+            if draws is not None:
+                dy, dx, flip = (a[0] for a in draws.draw(len(idx)))
+                xb = torch.stack([plain_shift(im, int(a), int(b), bool(f), background)
+                                  for im, a, b, f in zip(xb, dy, dx, flip, strict=True)])
+            logits = net(xb)
+            loss = F.cross_entropy(logits, y[idx], label_smoothing=config.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y[idx]).sum().item()
             seen += len(idx)
@@ -260,6 +298,15 @@ CASES = {
                                                init="kaiming_uniform"), torch.float64),
     "adam-weight_decay-dropout-batchnorm": (BASE.replace(optimizer="adam", lr=1e-3, weight_decay=1e-3, dropout=0.2,
                                                          batch_norm=True), torch.float64),
+    # the options of the "beyond the report" recipes (issue 13)
+    "sgd-nesterov-cosine": (BASE.replace(momentum=0.9, nesterov=True, lr=0.02, schedule="cosine"), torch.float32),
+    "adamw-onecycle-label_smoothing": (BASE.replace(optimizer="adamw", lr=2e-3, weight_decay=0.05,
+                                                    schedule="onecycle", warmup=0.25, label_smoothing=0.1),
+                                       torch.float32),
+    "adam-shift-dropout": (BASE.replace(optimizer="adam", lr=1e-3, augment="shift", max_shift=3, dropout=0.2),
+                           torch.float32),
+    "adamw-shift_flip-batchnorm": (BASE.replace(optimizer="adamw", lr=1e-3, weight_decay=0.01, augment="shift_flip",
+                                                batch_norm=True, schedule="onecycle"), torch.float64),
 }
 
 
@@ -282,7 +329,8 @@ def test_fit_equals_plain_pytorch_loop(name, data, data64, monkeypatch):
     check_against_oracle(name, 7, data if CASES[name][1] == torch.float32 else data64, monkeypatch)
 
 
-@pytest.mark.parametrize("name", ["adam-weight_decay-dropout", "adam-weight_decay-dropout-batchnorm"])
+@pytest.mark.parametrize("name", ["adam-weight_decay-dropout", "adam-weight_decay-dropout-batchnorm",
+                                  "adamw-shift_flip-batchnorm"])
 def test_stacked_fit_member_equals_plain_loop_of_its_seed(name, data, data64, monkeypatch):
     results = check_against_oracle(name, [0, 1, 2], data if CASES[name][1] == torch.float32 else data64,
                                    monkeypatch)

@@ -143,6 +143,11 @@ def test_resolve_device_picks_cuda_only_when_present_and_refuses_unknown_names()
             resolve_device("cuda")
 
 
-def test_stream_seeds_are_three_distinct_streams_per_seed():
-    assert len(set(stream_seeds(0))) == 3 and stream_seeds(0) != stream_seeds(1)
+def test_stream_seeds_are_four_distinct_streams_per_seed():
+    assert len(set(stream_seeds(0))) == 4 and stream_seeds(0) != stream_seeds(1)
+    # the augmentation stream was added fourth: the first three (and so every stored run) are unchanged
+    import numpy as np
+
+    three = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in np.random.SeedSequence(3).spawn(3)]
+    assert list(stream_seeds(3)[:3]) == three
     assert stream_seeds(5) == stream_seeds(5)

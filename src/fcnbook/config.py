@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 
 DATASETS = ("fashion", "mnist")
 INITS = ("default", "normal", "xavier_normal", "kaiming_uniform", "kaiming_normal")
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adamw")
 NORMALIZATIONS = ("train", "mnist", "none")
+SCHEDULES = ("constant", "cosine", "onecycle")
+AUGMENTS = ("none", "shift", "shift_flip")
+PRECISIONS = ("fp32", "bf16")
 
 
 #: Fields added after records were first stored, with the default at which they are left out of :meth:`RunConfig.key`.
-KEY_OMITS_DEFAULT: dict[str, object] = {"default_bias": False}
+KEY_OMITS_DEFAULT: dict[str, object] = {
+    "default_bias": False, "nesterov": False, "schedule": "constant", "warmup": 0.0, "label_smoothing": 0.0,
+    "augment": "none", "max_shift": 2, "precision": "fp32",
+}
 
 
 def _fail(name: str, allowed: str, value) -> None:
@@ -87,10 +93,30 @@ class RunConfig:
     default_bias : bool
         With an explicit ``init``, keep ``nn.Linear``'s default uniform bias draw instead of zero biases (the
         report's original code re-initialised weights only). Must stay False with ``init="default"``.
-    optimizer : {"sgd", "adam", "rmsprop"}
+    optimizer : {"sgd", "adam", "rmsprop", "adamw"}
         The optimizer, with PyTorch's defaults for everything not named here.
     lr, momentum, weight_decay : float
-        Learning rate (> 0), momentum (SGD and RMSProp, in ``[0, 1)``), L2 weight decay (>= 0).
+        Learning rate (> 0; the peak rate under a schedule), momentum (SGD and RMSProp, in ``[0, 1)``), weight
+        decay (>= 0: an L2 term in the gradient, except for ``adamw``, whose decay is decoupled from it).
+    nesterov : bool
+        Nesterov momentum (SGD only, with momentum > 0).
+    schedule : {"constant", "cosine", "onecycle"}
+        Learning rate per optimizer step: constant; a linear warm-up over the first ``warmup`` fraction of the
+        steps then cosine decay to 0; or PyTorch's ``OneCycleLR`` (cosine up to ``lr`` over the ``warmup``
+        fraction, 0.3 when ``warmup`` is 0, then cosine down; momentum is not cycled).
+    warmup : float
+        Fraction of all optimizer steps spent warming up, in ``[0, 0.5]``; only with a schedule.
+    label_smoothing : float
+        Label smoothing of the training loss, in ``[0, 0.5)`` (validation and test losses stay plain).
+    augment : {"none", "shift", "shift_flip"}
+        Training-time augmentation of every mini-batch: each image shifted by up to ``max_shift`` pixels in both
+        directions (border filled with the background), and with ``shift_flip`` also mirrored left-right with
+        probability 1/2 (FashionMNIST only: a mirrored digit is another symbol). Evaluation is never augmented.
+    max_shift : int
+        Largest shift of ``augment``, 1 to 4 pixels; only with augmentation.
+    precision : {"fp32", "bf16"}
+        Arithmetic of the matrix products: ``bf16`` computes them in bfloat16 with fp32 master weights, fp32
+        batch norm, loss and optimizer (training and evaluation alike); ``fp32`` everywhere otherwise.
     batch_size : int
         Training mini-batch size (the course template used 512).
     epochs : int
@@ -117,6 +143,13 @@ class RunConfig:
     lr: float = 0.1
     momentum: float = 0.0
     weight_decay: float = 0.0
+    nesterov: bool = False
+    schedule: str = "constant"
+    warmup: float = 0.0
+    label_smoothing: float = 0.0
+    augment: str = "none"
+    max_shift: int = 2
+    precision: str = "fp32"
     batch_size: int = 512
     epochs: int = 15
     normalization: str = "train"
@@ -151,17 +184,40 @@ class RunConfig:
             _fail("lr", "a number > 0", self.lr)
         if not _is_number(self.momentum) or not 0 <= self.momentum < 1:
             _fail("momentum", "a number in [0, 1)", self.momentum)
-        if self.momentum and self.optimizer == "adam":
-            _fail("momentum", "0 for adam (it has its own betas)", self.momentum)
+        if self.momentum and self.optimizer in ("adam", "adamw"):
+            _fail("momentum", f"0 for {self.optimizer} (it has its own betas)", self.momentum)
         if not _is_number(self.weight_decay) or self.weight_decay < 0:
             _fail("weight_decay", "a number >= 0", self.weight_decay)
+        if not isinstance(self.nesterov, bool):
+            _fail("nesterov", "true or false", self.nesterov)
+        if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
+            _fail("nesterov", "false unless optimizer is sgd with momentum > 0", self.nesterov)
+        if self.schedule not in SCHEDULES:
+            _fail("schedule", f"one of {', '.join(SCHEDULES)}", self.schedule)
+        if not _is_number(self.warmup) or not 0 <= self.warmup <= 0.5:
+            _fail("warmup", "a number in [0, 0.5]", self.warmup)
+        if self.warmup and self.schedule == "constant":
+            _fail("warmup", "0 with schedule='constant'", self.warmup)
+        if not _is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 0.5:
+            _fail("label_smoothing", "a number in [0, 0.5)", self.label_smoothing)
+        if self.augment not in AUGMENTS:
+            _fail("augment", f"one of {', '.join(AUGMENTS)}", self.augment)
+        if self.augment == "shift_flip" and self.dataset != "fashion":
+            _fail("augment", "none or shift for mnist (a mirrored digit is another symbol)", self.augment)
+        if not _is_int(self.max_shift) or not 1 <= self.max_shift <= 4:
+            _fail("max_shift", "an integer from 1 to 4", self.max_shift)
+        if self.max_shift != 2 and self.augment == "none":
+            _fail("max_shift", "2 (its default) without augmentation", self.max_shift)
+        if self.precision not in PRECISIONS:
+            _fail("precision", f"one of {', '.join(PRECISIONS)}", self.precision)
         if not _is_int(self.batch_size) or self.batch_size < 2:
             _fail("batch_size", "an integer >= 2", self.batch_size)
         if not _is_int(self.epochs) or self.epochs < 1:
             _fail("epochs", "an integer >= 1", self.epochs)
         check_data_settings(self.val_fraction, self.split_seed, self.normalization, self.subset)
         # Store floats as floats so that lr=1 and lr=1.0 are the same run (and the same key).
-        for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "val_fraction"):
+        for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "warmup", "label_smoothing",
+                     "val_fraction"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
     def replace(self, **changes) -> RunConfig:
@@ -207,6 +263,16 @@ class RunConfig:
             parts.append(self.init + (f"({self.init_std:g})" if self.init == "normal" else ""))
             if self.default_bias:
                 parts.append("default-bias")
+        if self.weight_decay:
+            parts.append(f"wd={self.weight_decay:g}")
+        if self.schedule != "constant":
+            parts.append(self.schedule + (f"(warmup={self.warmup:g})" if self.warmup else ""))
+        if self.label_smoothing:
+            parts.append(f"ls={self.label_smoothing:g}")
+        if self.augment != "none":
+            parts.append(f"{self.augment}({self.max_shift}px)")
+        if self.precision != "fp32":
+            parts.append(self.precision)
         if self.normalization != "train":
             parts.append(f"{self.normalization}-norm")
         if self.split_seed:

@@ -152,18 +152,26 @@ class FCN(nn.Module):
         p = self.config.dropout
         if p and self.training and (dropout_masks is None or len(dropout_masks) != self.size):
             raise ValueError("dropout_masks must hold one stream per member in training mode")
+        # precision="bf16": the matrix products (and the activations between them) in bfloat16, cast from the fp32
+        # master weights inside the autograd graph so that gradients arrive in fp32; batch norm and the logits
+        # handed to the loss stay fp32. (Explicit casts rather than torch.autocast: autocast does not reach into
+        # the custom StackedLinear, and explicit casts do the same on every device.)
+        low = torch.bfloat16 if self.config.precision == "bf16" else None
         last = len(self.weights) - 1
         biases = iter(self.biases)
         for i, w in enumerate(self.weights):
-            x = stacked_linear(x, w, next(biases) if self.has_bias[i] else None)
+            b = next(biases) if self.has_bias[i] else None
+            if low is not None:
+                x, w, b = x.to(low), w.to(low), (b.to(low) if b is not None else None)
+            x = stacked_linear(x, w, b)
             if i == last:
                 break
             if self.config.batch_norm:
-                x = self._batch_norm(x, i)
+                x = self._batch_norm(x.float() if low is not None else x, i)
             x = torch.relu_(x)  # in place: the matmul/batch-norm output is not needed again, saves a pass
             if p and self.training:
                 x = x * dropout_masks(x.shape[1:], p, dtype=x.dtype, device=x.device)
-        return x
+        return x.float() if low is not None else x
 
     def member(self, s: int) -> nn.Sequential:
         """Member ``s`` as an ordinary ``nn.Sequential`` in eval mode (for inspection and oracle tests)."""

@@ -26,7 +26,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, device: str = "auto",
-        progress: bool = True, root: Path | None = None, log: Callable[[str], None] | None = None) -> Results:
+        progress: bool = True, root: Path | None = None, log: Callable[[str], None] | None = None,
+        evaluate_test: bool = True, on_epoch: Callable | None = None) -> Results | list[dict]:
     """Results of every (config, seed), training only what the store does not already hold.
 
     The missing seeds of one configuration are trained together as one stacked network
@@ -47,6 +48,13 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
     log : callable, optional
         Receives one line per configuration (``trained ...``, ``reused ...``) and one when it waits for
         another process training the same configuration; default silent.
+    evaluate_test : bool
+        ``False`` for hyperparameter studies: runs are trained without touching the test set, any current record
+        is reused (with or without test figures), and the records themselves are returned (a list of dicts),
+        since :class:`Results` is about test figures.
+    on_epoch : callable, optional
+        Passed to :func:`fcnbook.train.fit` (a study's pruning hook); an exception it raises propagates, and the
+        configuration's checkpoint is deleted first.
 
     Raises
     ------
@@ -66,18 +74,18 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
     for config in dict.fromkeys(configs):  # unique, in order
         try:
             splits = load_for(config)
-            have = _stored(config, seeds, splits.checksum, root)
+            have = _stored(config, seeds, splits.checksum, root, need_test=evaluate_test)
             if None in have.values():
                 waiting = f"waiting: another process is training {config.label()}"
                 with cache.lock(root, config.key(), on_wait=lambda msg=waiting: log(msg)):
                     # Re-read under the lock: another process may have stored them while we waited (an unusable
                     # record was reported above already).
-                    have = _stored(config, seeds, splits.checksum, root, quiet=True)
+                    have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                     missing = [s for s, rec in have.items() if rec is None]
                     if missing:
                         t0 = time.perf_counter()
-                        resumed = _train(config, missing, splits, root, device, progress)
-                        have = _stored(config, seeds, splits.checksum, root, quiet=True)
+                        resumed = _train(config, missing, splits, root, device, progress, evaluate_test, on_epoch)
+                        have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                         note = f" (resumed from the checkpoint at epoch {resumed})" if resumed else ""
                         log(f"trained {config.label()}: {len(missing)} seed(s) in "
                             f"{time.perf_counter() - t0:.1f} s{note}")
@@ -90,16 +98,18 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
         except KeyboardInterrupt:
             raise Interrupted(_kept(config, seeds, stored, root)) from None
         records.extend(have[s] for s in seeds)
-    return Results.from_records(records)
+    return Results.from_records(records) if evaluate_test else records
 
 
 def _stored(config: RunConfig, seeds: Sequence[int], checksum: str, root: Path,
-            quiet: bool = False) -> dict[int, dict | None]:
+            quiet: bool = False, need_test: bool = True) -> dict[int, dict | None]:
     warn = (lambda msg: None) if quiet else None
-    return {s: store.load(config, s, checksum, TRAINING_CODE_VERSION, root, warn=warn) for s in seeds}
+    return {s: store.load(config, s, checksum, TRAINING_CODE_VERSION, root, warn=warn, need_test=need_test)
+            for s in seeds}
 
 
-def _train(config: RunConfig, missing: list[int], splits, root: Path, device: str, progress: bool) -> int | None:
+def _train(config: RunConfig, missing: list[int], splits, root: Path, device: str, progress: bool,
+           evaluate_test: bool = True, on_epoch: Callable | None = None) -> int | None:
     """Train ``missing`` (resuming a checkpoint that covers them), store the records, delete the checkpoint.
 
     Must run under the configuration's lock. Returns the epoch training resumed from, or ``None``.
@@ -115,9 +125,18 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
             if set(missing) <= set(ckpt.seeds_of(other)):
                 stack, path = ckpt.seeds_of(other), other
                 break
-    results = fit(config, stack, data=splits, device=device, progress=progress, checkpoint=path)
+    try:
+        results = fit(config, stack, data=splits, device=device, progress=progress, checkpoint=path,
+                      evaluate_test=evaluate_test, on_epoch=on_epoch)
+    except KeyboardInterrupt:
+        raise  # an interruption keeps its checkpoint: a rerun resumes from it
+    except Exception:
+        if on_epoch is not None:  # a pruned trial will not be resumed: drop its checkpoint
+            ckpt.remove(path)
+        raise
     for result in results:
-        if result.seed not in missing and _stored(config, [result.seed], splits.checksum, root, True)[result.seed]:
+        if result.seed not in missing and _stored(config, [result.seed], splits.checksum, root, True,
+                                                  evaluate_test)[result.seed]:
             continue  # a stack member outside this request that already has a record: leave that one alone
         try:
             store.save(result, splits.checksum, root)

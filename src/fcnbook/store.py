@@ -4,6 +4,11 @@ Layout: ``<results>/runs/<config key>/seed-<seed>.json`` under :func:`fcnbook.pa
 book's one cache (:mod:`fcnbook.cache`). A record is reused only when its configuration key, the checksum of
 the data it was trained on and the training-code version all match: one made by other code or on other data is
 superseded silently, an unreadable one is reported and retrained. Records are written atomically.
+
+A hyperparameter study (:mod:`fcnbook.tune`) stores its runs here too, but trained without ever touching the
+test set: their test figures are ``null`` and ``test_evaluated`` is false. Such a record serves later studies; a
+caller that needs test figures (``need_test``, the default) treats it as missing, and the run is retrained with
+its test evaluation, replacing it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ def save(result, data_checksum: str, root: Path | None = None) -> Path:
         "test_loss": result.test_loss,
         "test_accuracy": result.test_accuracy,
         "test_predictions": result.test_predictions,
+        "test_evaluated": result.test_accuracy is not None,
+        "extra": {k: v for k, v in result.extra.items() if k != "resumed_from_epoch"},
         "diverged": result.diverged,
         "diverged_epoch": result.diverged_epoch,
         "device": result.device,
@@ -53,7 +60,8 @@ def save(result, data_checksum: str, root: Path | None = None) -> Path:
 
 def _check(record: dict) -> None:
     """Raise when ``record`` is malformed: no float test accuracy, or history lists of unequal length."""
-    if not isinstance(record["test_accuracy"], float):
+    evaluated = record.get("test_evaluated", True)
+    if not isinstance(record["test_accuracy"], float) and not (evaluated is False and record["test_accuracy"] is None):
         raise TypeError("test_accuracy is not a number")
     history = record["history"]
     n = len(history["seconds"])
@@ -62,15 +70,19 @@ def _check(record: dict) -> None:
 
 
 def load(config: RunConfig, seed: int, data_checksum: str, code_version: int, root: Path | None = None,
-         warn: Callable[[str], None] | None = None) -> dict | None:
+         warn: Callable[[str], None] | None = None, need_test: bool = True) -> dict | None:
     """The stored record of ``(config, seed)`` if it is present, readable and current, else ``None``.
 
     A record that exists but cannot be used is reported through ``warn`` (default a
-    :class:`fcnbook.cache.CacheWarning`), never raised.
+    :class:`fcnbook.cache.CacheWarning`), never raised. With ``need_test``, a study's record without test figures
+    counts as missing.
     """
-    return cache.read(
+    record = cache.read(
         record_path(config, seed, root),
         identity={"format": RECORD_FORMAT, "key": config.key(), "seed": seed},
         current={"code_version": code_version, "data_checksum": data_checksum},
         check=_check, warn=warn,
     )
+    if record is not None and need_test and record.get("test_evaluated") is False:
+        return None
+    return record

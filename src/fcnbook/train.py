@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm.auto warns there
 
 from . import checkpoint as ckpt
+from . import schedules
+from .augment import Augmenter, mirror
 from .config import RunConfig, check_seeds
 from .kernels import DropoutMasks
 from .model import FCN
@@ -53,9 +55,9 @@ class RunResult:
     config: RunConfig
     seed: int
     history: dict[str, list[float]]
-    test_loss: float
-    test_accuracy: float
-    test_predictions: list[int]
+    test_loss: float | None
+    test_accuracy: float | None
+    test_predictions: list[int] | None
     diverged: bool = False
     diverged_epoch: int | None = None
     device: str = "cpu"
@@ -78,9 +80,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def stream_seeds(seed: int) -> tuple[int, int, int]:
-    """Independent seeds of a run's three random streams: initial weights, data order, dropout masks."""
-    states = np.random.SeedSequence(seed).spawn(3)
+def stream_seeds(seed: int) -> tuple[int, int, int, int]:
+    """Independent seeds of a run's random streams: initial weights, data order, dropout masks, augmentation.
+
+    (``SeedSequence.spawn`` children are numbered, so adding the fourth left the first three unchanged.)
+    """
+    states = np.random.SeedSequence(seed).spawn(4)
     return tuple(int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in states)
 
 
@@ -97,13 +102,16 @@ def train_probe(y_train: torch.Tensor, n: int, seed: int) -> torch.Tensor:
 
 
 def _optimizer(model: FCN, config: RunConfig) -> torch.optim.Optimizer:
-    # All three are elementwise in their state, so one optimizer over stacked parameters updates each member
+    # All four are elementwise in their state, so one optimizer over stacked parameters updates each member
     # exactly as its own optimizer would.
     params, c = model.parameters(), config
     if c.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay,
+                               nesterov=c.nesterov)
     if c.optimizer == "adam":
         return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    if c.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
     return torch.optim.RMSprop(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
 
@@ -125,6 +133,38 @@ def evaluate(model: FCN, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor
     return loss / len(y), accuracy, preds
 
 
+@torch.no_grad()
+def probabilities(model: FCN, x: torch.Tensor, flip: bool = False) -> torch.Tensor:
+    """Softmax outputs (S, N, classes) in evaluation mode; ``flip``: averaged with those of the mirrored images."""
+    was_training = model.training
+    model.eval()
+    chunks = []
+    for start in range(0, len(x), EVAL_CHUNK):
+        xb = x[start : start + EVAL_CHUNK]
+        p = model(xb).softmax(-1)
+        if flip:  # test-time flip averaging: the mean of the softmax of an image and of its mirror image
+            p = (p + model(mirror(xb)).softmax(-1)) / 2
+        chunks.append(p)
+    model.train(was_training)
+    return torch.cat(chunks, 1)
+
+
+def _extra_test_figures(model: FCN, data, members: list[int], seeds: list[int]) -> dict:
+    """Test accuracy with flip averaging (FashionMNIST), and of the members' ensemble (mean softmax)."""
+    y, out = data.y_test, {}
+    plain = probabilities(model, data.x_test)
+    flipped = probabilities(model, data.x_test, flip=True) if model.config.dataset == "fashion" else None
+    if flipped is not None:
+        out["tta_flip_test_accuracy"] = (flipped.argmax(-1) == y).double().mean(1).tolist()
+    if len(members) > 1:
+        ens = {"seeds": [seeds[s] for s in members],
+               "test_accuracy": (plain[members].mean(0).argmax(-1) == y).double().mean().item()}
+        if flipped is not None:
+            ens["tta_flip_test_accuracy"] = (flipped[members].mean(0).argmax(-1) == y).double().mean().item()
+        out["ensemble"] = ens
+    return out
+
+
 def fit(
     config: RunConfig,
     seeds: int | Sequence[int],
@@ -133,6 +173,8 @@ def fit(
     device: str | torch.device = "auto",
     progress: bool = True,
     checkpoint: Path | None = None,
+    evaluate_test: bool = True,
+    on_epoch=None,
 ) -> RunResult | list[RunResult]:
     """Train ``config`` once per seed (all seeds together) and measure validation and test performance.
 
@@ -152,6 +194,15 @@ def fit(
         state of this configuration, these seeds and this data, and it is rewritten every
         :data:`fcnbook.checkpoint.EVERY` epochs. The results equal those of an uninterrupted run; a resumed
         run notes the epoch it resumed from in ``extra["resumed_from_epoch"]``. Deleting it is the caller's job.
+    evaluate_test : bool
+        ``False`` (hyperparameter studies): the test set is never touched; test figures are ``None``.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, histories)`` after every epoch, with one history dict per member; an exception it
+        raises (a pruned trial) stops training and propagates.
+
+    With ``evaluate_test``, ``extra`` also holds ``tta_flip_test_accuracy`` (FashionMNIST: each member's test
+    accuracy with flip averaging) and, for a stack, ``ensemble``: the test accuracy of the mean softmax of the
+    members that did not diverge (and with flip averaging), the same in every member's result.
     """
     single = isinstance(seeds, int | np.integer)
     seed_list = check_seeds([int(seeds)] if single else seeds)
@@ -167,7 +218,12 @@ def fit(
     model = FCN(config, [st[0] for st in streams], in_features=data.x_train.shape[1]).to(dev)
     order_gens = [torch.Generator(device=dev).manual_seed(st[1]) for st in streams]
     dropout_masks = DropoutMasks([st[2] for st in streams])
+    augmenter = None
+    if config.augment != "none":  # border value: the normalised black pixel, the darkest value in the data
+        augmenter = Augmenter([st[3] for st in streams], config.augment, config.max_shift,
+                              background=data.x_train.min().item())
     optimizer = _optimizer(model, config)
+    scheduler = schedules.make(optimizer, config, N)
 
     probe = train_probe(data.y_train, len(data.y_val), config.split_seed)
     x_probe, y_probe = data.x_train.index_select(0, probe), data.y_train.index_select(0, probe)
@@ -184,6 +240,10 @@ def fit(
     if saved is not None:  # resume: every random stream and all bookkeeping continue where they stopped
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler"])
+        if augmenter is not None:
+            augmenter.states = saved["augment_streams"]
         for g, state in zip(order_gens, saved["order_streams"], strict=True):
             g.set_state(state.cpu())
         dropout_masks.states = saved["dropout_streams"]
@@ -210,12 +270,17 @@ def fit(
             flat = idx.reshape(-1)  # index_select on rows is ~1.7x faster than advanced indexing here
             xb = data.x_train.index_select(0, flat).view(*idx.shape, -1)  # (S, b, 784)
             yb = data.y_train.index_select(0, flat).view(idx.shape)  # (S, b)
+            if augmenter is not None:
+                xb = augmenter(xb)
             logits = model(xb, dropout_masks)
-            ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(S, -1)
+            ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none",
+                                 label_smoothing=config.label_smoothing).view(S, -1)
             optimizer.zero_grad(set_to_none=True)
             # Summing the members' mean losses gives each member exactly its own gradient.
             ce.mean(1).sum().backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             with torch.no_grad():
                 loss_sum += ce.detach().sum(1, dtype=torch.float64)
                 correct += (logits.argmax(-1) == yb).sum(1)
@@ -229,7 +294,7 @@ def fit(
         seconds = (time.perf_counter() - t0) / S
         newly = [s for s in range(S) if diverged_at[s] is None
                  and not (math.isfinite(running_loss[s]) and math.isfinite(train_loss[s]))]
-        if newly:  # measure the diverged members from their last finite state, as a lone run would
+        if newly and evaluate_test:  # measure the diverged members from their last finite state, as a lone run would
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             model.load_state_dict(last_state)
             t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
@@ -244,6 +309,8 @@ def fit(
                 for k, v in zip(keys, row, strict=True):
                     history[s][k].append(v)
         alive = [s for s in range(S) if diverged_at[s] is None]
+        if on_epoch is not None:
+            on_epoch(epoch, history)
         if not alive:
             break
         last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -251,6 +318,8 @@ def fit(
             checkpoint = ckpt.save(checkpoint, {  # None if it could not be written: train on without
                 "epoch": epoch, "elapsed": time.perf_counter() - t_start,
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "augment_streams": augmenter.states if augmenter is not None else None,
                 "order_streams": [g.get_state() for g in order_gens],
                 "dropout_streams": dropout_masks.states,
                 "history": history, "diverged_at": diverged_at, "test_at_divergence": test_at_divergence,
@@ -259,19 +328,28 @@ def fit(
                         val_acc=f"{np.mean([val_acc[s] for s in alive]):.4f}")
     bar.close()
 
-    t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+    extra = {"resumed_from_epoch": first_epoch - 1} if first_epoch > 1 else {}
+    if evaluate_test:
+        t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+        alive = [s for s in range(S) if diverged_at[s] is None]
+        extra |= _extra_test_figures(model, data, alive, seed_list)
     total = time.perf_counter() - t_start
     results = []
-    resumed = {"resumed_from_epoch": first_epoch - 1} if first_epoch > 1 else {}
     for s, seed in enumerate(seed_list):
-        if s in test_at_divergence:
+        if not evaluate_test:
+            loss = acc = pred = None
+        elif s in test_at_divergence:
             loss, acc, pred = test_at_divergence[s]
         else:
             loss, acc, pred = t_loss[s].item(), t_acc[s].item(), t_pred[s].tolist()
+        member_extra = dict(extra)
+        if "tta_flip_test_accuracy" in extra:
+            member_extra["tta_flip_test_accuracy"] = extra["tta_flip_test_accuracy"][s] if s not in \
+                test_at_divergence else None
         results.append(RunResult(
             config=config, seed=seed, history=history[s],
-            test_loss=loss if math.isfinite(loss) else float("nan"), test_accuracy=acc, test_predictions=pred,
-            diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
-            device=str(dev), stack_size=S, seconds=total / S, extra=dict(resumed),
+            test_loss=loss if loss is None or math.isfinite(loss) else float("nan"), test_accuracy=acc,
+            test_predictions=pred, diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
+            device=str(dev), stack_size=S, seconds=total / S, extra=member_extra,
         ))
     return results[0] if single else results
