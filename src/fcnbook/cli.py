@@ -1,4 +1,4 @@
-"""Command line: ``fcnbook data|train|book|section`` (also ``python -m fcnbook``).
+"""Command line: ``fcnbook data|train|tune|book|section|verify`` (also ``python -m fcnbook``).
 
 Every ``train`` flag is generated from a :class:`~fcnbook.config.RunConfig` field, so the CLI, the notebooks and
 the run store speak one vocabulary. Bad values exit with status 2 and one line, before anything is loaded or
@@ -14,7 +14,7 @@ import math
 import sys
 
 from . import interrupts
-from .config import DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, RunConfig, check_seeds
+from .config import AUGMENTS, DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, PRECISIONS, SCHEDULES, RunConfig, check_seeds
 
 HELP = {
     "dataset": f"dataset: {', '.join(DATASETS)}",
@@ -28,7 +28,15 @@ HELP = {
     "optimizer": f"optimizer: {', '.join(OPTIMIZERS)}",
     "lr": "learning rate (> 0)",
     "momentum": "momentum of sgd / rmsprop, in [0, 1)",
-    "weight_decay": "L2 weight decay (>= 0)",
+    "weight_decay": "weight decay (>= 0; decoupled for adamw, L2 otherwise)",
+    "nesterov": "Nesterov momentum (sgd with momentum > 0; --no-nesterov to turn off)",
+    "schedule": f"learning-rate schedule per step: {', '.join(SCHEDULES)}",
+    "warmup": "fraction of the steps spent warming up, in [0, 0.5] (cosine, onecycle)",
+    "label_smoothing": "label smoothing of the training loss, in [0, 0.5)",
+    "augment": f"training augmentation: {', '.join(AUGMENTS)} (shift_flip: FashionMNIST only)",
+    "max_shift": "largest random shift in pixels, 1 to 4 (with --augment)",
+    "precision": f"arithmetic of the matrix products: {', '.join(PRECISIONS)} (bf16 needs AMX/AVX512-BF16 or a "
+                 "CUDA GPU of compute capability >= 8.0, unless --force-precision)",
     "batch_size": "training mini-batch size",
     "epochs": "passes over the training split (>= 1)",
     "normalization": f"pixel normalisation: {', '.join(NORMALIZATIONS)} (train = training split mean/std)",
@@ -91,7 +99,7 @@ def _add_train(sub) -> None:
                                    "report's baseline (500-50, SGD, lr 0.1, 15 epochs, batch 512).")
     for f in dataclasses.fields(RunConfig):
         flag = "--" + f.name.replace("_", "-")
-        if f.name in ("batch_norm", "default_bias"):
+        if f.name in ("batch_norm", "default_bias", "nesterov"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=False, help=HELP[f.name])
             continue
         default = ",".join(map(str, f.default)) if f.name == "hidden" else f.default
@@ -99,8 +107,45 @@ def _add_train(sub) -> None:
                        help=f"{HELP[f.name]} (default: {default})")
     p.add_argument("--seeds", default="0", help="seeds, e.g. 0-4 or 0,1,2 (default: 0)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--force-precision", action="store_true",
+                   help="train in bf16 even where the hardware has no fast bf16 (emulated, slow)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(subparser=p)
+
+
+def _add_tune(sub) -> None:
+    from .search_space import PROFILES
+
+    p = sub.add_parser(
+        "tune", help="hyperparameter search on Optuna, validation accuracy only",
+        description="Run (or join) an Optuna study: TPE sampling of the search space in fcnbook.search_space, one "
+                    "seed per trial through the run store, pruning on per-epoch validation accuracy; the test set "
+                    "is never evaluated. Storage: a journal file <results>/tune/STUDY.journal by default (several "
+                    "processes on one machine), or --storage postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB for "
+                    "many machines: run the same command on each and they share the study.")
+    p.add_argument("--study", required=True, help="study name (letters, digits, - _ .)")
+    p.add_argument("--trials", type=int, default=None,
+                   help="finish when the study holds this many complete or pruned trials (all workers together)")
+    p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="SQLAlchemy URL of an RDB storage (default: the journal file)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes (the cores are split between them; default 1)")
+    p.add_argument("--profile", choices=list(PROFILES), default="full",
+                   help="full: all training images, widths 128-2048, 10-50 epochs; quick: a 2000-image subset, "
+                        "tiny networks, 1-2 epochs (seconds)")
+    p.add_argument("--dataset", choices=list(DATASETS), default="fashion", help="dataset (default fashion)")
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+                   help="arithmetic of every trial (default fp32)")
+    p.add_argument("--force-precision", action="store_true", help="bf16 even without fast bf16 hardware")
+    p.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler (default 0)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--show", action="store_true", help="print the study's best trials instead of running it")
+    p.add_argument("--top", type=int, default=10, help="rows of --show (default 10)")
+    p.add_argument("--json", action="store_true", help="with --show: one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(subparser=p)
 
 
@@ -115,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "info: show paths and file status")
     d.set_defaults(subparser=d)
     _add_train(sub)
+    _add_tune(sub)
     b = sub.add_parser("book", help="execute the sections and build the HTML report",
                        description="Execute every section with papermill, then build the book with Jupyter Book.")
     b.add_argument("--profile", choices=["quick", "full"], default="full",
@@ -162,9 +208,10 @@ def _train(args, parser) -> int:
     try:
         config = RunConfig(**changes)
         seeds = parse_seeds(args.seeds)
+        from .precision import check
         from .train import resolve_device
 
-        resolve_device(args.device)
+        check(config.precision, resolve_device(args.device), force=args.force_precision)
     except ValueError as exc:
         _fail(parser, str(exc))
 
@@ -195,6 +242,47 @@ def _train(args, parser) -> int:
     sd = "n/a (one seed)" if math.isnan(summary["sd"]) else f"{summary['sd']:.4f}"
     ci = "" if math.isnan(summary["sd"]) else f", 95% CI [{summary['ci_low']:.4f}, {summary['ci_high']:.4f}]"
     print(f"mean test accuracy {summary['mean']:.4f}, SD {sd}, n {int(summary['n'])}{ci}")
+    return 0
+
+
+def _tune(args, parser) -> int:
+    import os
+
+    from . import tune
+
+    try:
+        tune.check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
+                           args.timeout)
+        if args.show:
+            print(tune.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
+            return 0
+        if args.trials is None and args.timeout is None:
+            raise ValueError("trials or timeout must be given: --trials N and/or --timeout SECONDS")
+        from .precision import check
+        from .train import resolve_device
+
+        check(args.precision, resolve_device(args.device), force=args.force_precision)
+        tune.create(args.study, args.storage, profile=args.profile, dataset=args.dataset, precision=args.precision,
+                    seed=args.seed)  # a bad URL or clashing settings: one line here, before any worker starts
+    except (ValueError, KeyError) as exc:
+        _fail(parser, str(exc).strip("'\""))
+    if args.workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        argv = [a for a in sys.argv[2:]]
+        i = argv.index("--workers")
+        del argv[i : i + 2]
+        return tune.start_workers(argv, args.workers, threads)
+    if threads := os.environ.get("FCNBOOK_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(threads))
+    interrupts.one_line_cache_warnings()
+    seed = None if args.seed is None else args.seed + args.worker_index
+    st = tune.optimize(args.study, args.trials or 10**9, url=args.storage, timeout=args.timeout,
+                       profile=args.profile, dataset=args.dataset, precision=args.precision, seed=seed,
+                       device=args.device, progress=not args.no_progress)
+    if args.worker_index == 0:
+        print(tune.show(st, top=args.top, as_json=args.json))
     return 0
 
 
@@ -231,13 +319,15 @@ def _fresh_results(folder: str, parser) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verb in ("train", "book"):
+    if args.verb in ("train", "book", "tune"):
         interrupts.stop_on_sigterm()
     try:
         if args.verb == "data":
             return _data(args)
         if args.verb == "train":
             return _train(args, args.subparser)
+        if args.verb == "tune":
+            return _tune(args, args.subparser)
         if args.verb == "verify":
             from .provenance import verify
 
@@ -279,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         from .data import DataError
 
         named = ("SectionError", "BookError", "FetchError")
+        named = (*named, "StorageError")
         if isinstance(exc, DataError | NotWritableError) or type(exc).__name__ in named:
             print(f"fcnbook {args.verb}: {exc}", file=sys.stderr)
             return 1

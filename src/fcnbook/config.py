@@ -254,9 +254,9 @@ class RunConfig:
 
     def label(self) -> str:
         """Short human-readable description, e.g. ``500-50 sgd lr=0.1``."""
-        parts = ["-".join(map(str, self.hidden)), self.optimizer, f"lr={self.lr:g}"]
+        parts = ["-".join(map(str, self.hidden)), self.optimizer, f"lr={self.lr:.3g}"]
         if self.dropout:
-            parts.append(f"dropout={self.dropout:g}")
+            parts.append(f"dropout={self.dropout:.3g}")
         if self.batch_norm:
             parts.append("batchnorm")
         if self.init != "default":
@@ -264,11 +264,13 @@ class RunConfig:
             if self.default_bias:
                 parts.append("default-bias")
         if self.weight_decay:
-            parts.append(f"wd={self.weight_decay:g}")
+            parts.append(f"wd={self.weight_decay:.3g}")
         if self.schedule != "constant":
-            parts.append(self.schedule + (f"(warmup={self.warmup:g})" if self.warmup else ""))
+            parts.append(self.schedule + (f"(warmup={self.warmup:.2g})" if self.warmup else ""))
         if self.label_smoothing:
-            parts.append(f"ls={self.label_smoothing:g}")
+            parts.append(f"ls={self.label_smoothing:.2g}")
+        if self.nesterov:
+            parts.append("nesterov")
         if self.augment != "none":
             parts.append(f"{self.augment}({self.max_shift}px)")
         if self.precision != "fp32":
