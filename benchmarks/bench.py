@@ -1,9 +1,12 @@
 """Side-by-side timings on this machine: the tutorial pipeline, fcnbook with 1 seed and with 5 stacked seeds.
 
 ``make bench`` runs ``.venv/bin/python benchmarks/bench.py``; see ``benchmarks/README.md`` for what each number
-means. The measurements are interleaved in rounds (b, c, a, d in every round) so that a change of machine load
-during the run hits all of them alike, and every figure is the median over all rounds. The table goes to stdout,
-the figures to ``benchmarks/latest.json``.
+means. The measurements are interleaved in rounds (b, b16, c, c16, a, d, d16 in every round) so that a change of
+machine load during the run hits all of them alike, and every figure is the median over all rounds. The bf16
+column (b16, c16: ``precision="bf16"``; d16: the bf16 matmul peak) is measured where the device has fast bf16
+(``bench_bf16.py``), and afterwards the test accuracy of the baseline and the tuned network in fp32 and bf16 is
+compared through the run store (``--no-accuracy`` leaves that out). The table goes to stdout, the figures to
+``benchmarks/latest.json``. ``--quick`` runs every path in tiny rounds (a smoke test; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import platform
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import bench_bf16
 import torch
 from quiet import busy_fraction, wait_quiet
 from torch import nn
@@ -31,6 +36,11 @@ HERE = Path(__file__).resolve().parent
 SEEDS = [0, 1, 2, 3, 4]
 TUTORIAL_BATCH = 64
 TARGETS = {"a_over_b": 6.0, "b_over_c": 1.4, "percent_of_peak": 75.0}
+#: Defaults of the sizing options, and ``--quick``'s (a smoke test: every path, in tiny rounds).
+SIZES = {"rounds": 5, "single_epochs": 2, "stacked_epochs": 1, "tutorial_batches": 211, "sgemm_n": 4096,
+         "sgemm_repeats": 3}
+QUICK = {"rounds": 1, "single_epochs": 1, "stacked_epochs": 1, "tutorial_batches": 1, "sgemm_n": 512,
+         "sgemm_repeats": 1}
 
 
 def cpu_pressure() -> str | None:
@@ -88,9 +98,9 @@ class Clock:
 
 
 def sgemm_samples(a: torch.Tensor, b: torch.Tensor, repeats: int) -> list[float]:
-    """GFLOP/s of ``torch.mm(a, b)`` (square float32), one sample per repeat, after one warm-up product."""
+    """GFLOP/s of ``torch.mm(a, b)`` (square, float32 or bfloat16), one sample per repeat, after one warm-up."""
     n = a.shape[0]
-    out = torch.empty(n, n, device=a.device)
+    out = torch.empty(n, n, device=a.device, dtype=a.dtype)
     sync = torch.cuda.synchronize if a.device.type == "cuda" else (lambda: None)
     torch.mm(a, b, out=out)
     sync()
@@ -140,6 +150,59 @@ class Tutorial:
         return time.perf_counter() - t0, seen
 
 
+def time_fit(config, seeds, epochs: int, splits, device: str) -> tuple[list[float], float]:
+    """``epochs`` timed epochs of ``fit`` after one discarded warm-up epoch (stacked seeds: seconds per seed), and
+    the CPU/wall of the whole fit."""
+    from fcnbook.train import fit
+
+    with Clock() as c:
+        res = fit(config.replace(epochs=1 + epochs), seeds, data=splits, device=device, progress=False)
+    res = res if isinstance(seeds, int) else res[0]  # a stack's history is already divided by the seeds
+    return res.history["seconds"][1:], c.util
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, help="interleaved rounds of (b, b16, c, c16, a, d, d16); default 5")
+    p.add_argument("--single-epochs", type=int,
+                   help="timed epochs per round of (b), after one discarded warm-up epoch; default 2")
+    p.add_argument("--stacked-epochs", type=int,
+                   help="timed epochs per round of (c), after one discarded warm-up epoch; default 1")
+    p.add_argument("--tutorial-batches", type=int,
+                   help="mini-batches per round of (a) (default 211 = a quarter epoch); 0 = a whole epoch")
+    p.add_argument("--sgemm-n", type=int, help="size of the square sgemm (and bf16 mm); default 4096")
+    p.add_argument("--sgemm-repeats", type=int, help="sgemm (and bf16 mm) products per round; default 3")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: 1 round of 1 epoch, 1 tutorial batch, a 512² sgemm, the accuracy of the quick "
+                        "profile in a throwaway store, figures to a temporary file (explicit options still win)")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--quiet-wait", type=float, default=0,
+                   help="before each round wait up to this many s for other jobs to leave the CPUs (default 0)")
+    p.add_argument("--device", default="cpu",
+                   help="device of the fcnbook runs (b, c) and of the sgemm peak (d); default cpu")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                   help="measure the bf16 column where the device has fast bf16 (default: on)")
+    p.add_argument("--accuracy", action=argparse.BooleanOptionalAction, default=True,
+                   help="compare the test accuracy of the baseline and the tuned network in fp32 and bf16 through "
+                        "the run store, training (and storing) what it lacks (default: on)")
+    p.add_argument("--accuracy-profile", choices=["full", "quick"],
+                   help="profile of that comparison (default full; quick with --quick)")
+    p.add_argument("--results-root", type=Path,
+                   help="run store of that comparison (default: the project's; with --quick a temporary one)")
+    p.add_argument("--json", type=Path, help="where to write the figures (default benchmarks/latest.json; with "
+                                             "--quick a file in the temporary folder)")
+    args = p.parse_args(argv)
+    for name, value in (QUICK if args.quick else SIZES).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.accuracy_profile = args.accuracy_profile or ("quick" if args.quick else "full")
+    if args.json is None:
+        args.json = Path(tempfile.gettempdir()) / "fcnbook-bench-quick.json" if args.quick else HERE / "latest.json"
+    if args.rounds < 1 or args.single_epochs < 1 or args.stacked_epochs < 1 or args.sgemm_repeats < 1:
+        p.error("rounds, epochs and repeats must be >= 1")
+    return args
+
+
 def fmt_share(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.0f} %"
 
@@ -153,32 +216,14 @@ def spread(xs) -> str:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of (b, c, a, d); default 5")
-    p.add_argument("--single-epochs", type=int, default=2,
-                   help="timed epochs per round of (b), after one discarded warm-up epoch; default 2")
-    p.add_argument("--stacked-epochs", type=int, default=1,
-                   help="timed epochs per round of (c), after one discarded warm-up epoch; default 1")
-    p.add_argument("--tutorial-batches", type=int, default=211,
-                   help="mini-batches per round of (a) (211 = a quarter epoch); 0 = a whole epoch")
-    p.add_argument("--sgemm-n", type=int, default=4096, help="size of the square sgemm; default 4096")
-    p.add_argument("--sgemm-repeats", type=int, default=3, help="sgemm products per round; default 3")
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--quiet-wait", type=float, default=0,
-                   help="before each round wait up to this many s for other jobs to leave the CPUs (default 0)")
-    p.add_argument("--device", default="cpu",
-                   help="device of the fcnbook runs (b, c) and of the sgemm peak (d); default cpu")
-    p.add_argument("--json", type=Path, default=HERE / "latest.json", help="where to write the figures")
-    args = p.parse_args(argv)
-    if args.rounds < 1 or args.single_epochs < 1 or args.stacked_epochs < 1 or args.sgemm_repeats < 1:
-        p.error("rounds, epochs and repeats must be >= 1")
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
     from fcnbook.config import RunConfig
     from fcnbook.data import load, load_raw, stratified_split
     from fcnbook.paths import data_dir
-    from fcnbook.train import TRAINING_CODE_VERSION, fit
+    from fcnbook.train import TRAINING_CODE_VERSION
 
     load_start = os.getloadavg()
     loads = [load_start[0]]
@@ -187,7 +232,15 @@ def main(argv=None) -> dict:
     print(f"fcnbook bench  {date}")
     print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['cores_usable']} usable), "
           f"torch {machine['torch']}, {machine['threads']} threads, BLAS {machine['blas']}")
+    feat = bench_bf16.features(args.device)
+    for line in bench_bf16.header(feat):
+        print(line)
+    do_bf16 = args.bf16 and feat["bf16_fast"]
+    if args.bf16 and not do_bf16:
+        print(bench_bf16.skip_line(feat))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in load_start)}", flush=True)
+    if args.quick:
+        print("--quick: a smoke test in tiny rounds; its figures measure nothing useful")
 
     splits = load("fashion")
     rss_load = peak_rss_mb()
@@ -206,8 +259,12 @@ def main(argv=None) -> dict:
     assert len(tutorial.subset) == n_train
     # The peak is measured on the device the fcnbook runs use, so "% of peak" compares like with like.
     a_mat, b_mat = (torch.randn(args.sgemm_n, args.sgemm_n, device=args.device) for _ in range(2))
+    a16 = b16 = None  # the bf16 peak's: the same matrices rounded to bfloat16, made after the RSS reading
+    config16 = config.replace(precision="bf16")
 
     single, stacked, tut, sgemm, util = [], [], [], [], {"a": [], "b": [], "c": [], "d": []}
+    single16, stacked16, mm16, util16 = [], [], [], {"b16": [], "c16": [], "d16": []}
+    paired16 = {"b16": [], "c16": [], "mm16": []}
     rss_training = None
     tut_batches = args.tutorial_batches or None
     others = []  # share of the CPUs other processes used just before each round (we sleep meanwhile)
@@ -215,18 +272,24 @@ def main(argv=None) -> dict:
     for r in range(args.rounds):
         wait_quiet(args.quiet_wait)
         others.append(busy_fraction(0.5))
-        with Clock() as c:
-            res = fit(config.replace(epochs=1 + args.single_epochs), 0, data=splits, device=args.device,
-                      progress=False)
-        single += res.history["seconds"][1:]
-        paired["b"].append(median(res.history["seconds"][1:]))
-        util["b"].append(c.util)
-        with Clock() as c:
-            res = fit(config.replace(epochs=1 + args.stacked_epochs), SEEDS, data=splits, device=args.device,
-                      progress=False)
-        stacked += res[0].history["seconds"][1:]  # already divided by the number of seeds
-        paired["c"].append(median(res[0].history["seconds"][1:]))
-        util["c"].append(c.util)
+        seconds, ut = time_fit(config, 0, args.single_epochs, splits, args.device)
+        single += seconds
+        paired["b"].append(median(seconds))
+        util["b"].append(ut)
+        if do_bf16:
+            seconds, ut = time_fit(config16, 0, args.single_epochs, splits, args.device)
+            single16 += seconds
+            paired16["b16"].append(median(seconds))
+            util16["b16"].append(ut)
+        seconds, ut = time_fit(config, SEEDS, args.stacked_epochs, splits, args.device)
+        stacked += seconds
+        paired["c"].append(median(seconds))
+        util["c"].append(ut)
+        if do_bf16:
+            seconds, ut = time_fit(config16, SEEDS, args.stacked_epochs, splits, args.device)
+            stacked16 += seconds
+            paired16["c16"].append(median(seconds))
+            util16["c16"].append(ut)
         with Clock() as c:
             seconds, seen = tutorial.run(tut_batches)
         tut.append(seconds / seen * n_train)
@@ -237,9 +300,19 @@ def main(argv=None) -> dict:
             sgemm += sgemm_samples(a_mat, b_mat, args.sgemm_repeats)
         paired["sgemm"].append(median(sgemm[-args.sgemm_repeats:]))
         util["d"].append(c.util)
+        bf16_note = ""
+        if do_bf16:
+            if a16 is None:
+                a16, b16 = a_mat.to(torch.bfloat16), b_mat.to(torch.bfloat16)
+            with Clock() as c:
+                mm16 += sgemm_samples(a16, b16, args.sgemm_repeats)
+            paired16["mm16"].append(median(mm16[-args.sgemm_repeats:]))
+            util16["d16"].append(c.util)
+            bf16_note = (f"; bf16: b {single16[-1]:.2f} s, c {stacked16[-1]:.2f} s/seed, mm {mm16[-1]:.0f} "
+                         "GFLOP/s")
         loads.append(os.getloadavg()[0])
         print(f"round {r + 1}/{args.rounds}: b {single[-1]:.2f} s, c {stacked[-1]:.2f} s/seed, "
-              f"a {tut[-1]:.2f} s, sgemm {sgemm[-1]:.0f} GFLOP/s, load {loads[-1]:.2f}, "
+              f"a {tut[-1]:.2f} s, sgemm {sgemm[-1]:.0f} GFLOP/s{bf16_note}, load {loads[-1]:.2f}, "
               f"others' CPU share before the round {fmt_share(others[-1])}", flush=True)
 
     load_end = os.getloadavg()
@@ -294,6 +367,12 @@ def main(argv=None) -> dict:
         print("note: other jobs were using the CPUs; timings are slower and noisier than on an idle machine "
               "(see benchmarks/README.md; --quiet-wait 120 waits for quiet moments)")
 
+    bf16 = None
+    if do_bf16:
+        fp32 = {"single": b_s, "stacked": c_s, "stacked_rounds": paired["c"]}
+        bf16 = bench_bf16.report(single=single16, stacked=stacked16, mm=mm16, util=util16, paired=paired16,
+                                 fp32=fp32, epoch_flop=epoch_flop, mm_n=args.sgemm_n, feat=feat)
+
     out = {
         "tutorial_epoch_s": a_s,
         "single_epoch_s": b_s,
@@ -312,6 +391,10 @@ def main(argv=None) -> dict:
         "b_over_c": b_s / c_s,
         "targets": {k: {"target": TARGETS[k], "value": v, "met": v >= TARGETS[k]}
                     for k, v in (("a_over_b", a_s / b_s), ("b_over_c", b_s / c_s), ("percent_of_peak", pct_c))},
+        "cpu_features": feat,
+        "bf16": bf16,
+        "bf16_skipped": None if do_bf16 else ("--no-bf16" if not args.bf16 else bench_bf16.skip_line(feat)),
+        "accuracy": None,
         "peak_rss_mb": rss_training,
         "peak_rss_after_data_load_mb": rss_load,
         "peak_rss_total_mb": rss_total,
@@ -329,12 +412,37 @@ def main(argv=None) -> dict:
             "single": f"fit(RunConfig(epochs={1 + args.single_epochs}), 0); epoch 1 discarded",
             "stacked": f"fit(RunConfig(epochs={1 + args.stacked_epochs}), {SEEDS}); epoch 1 discarded",
             "sgemm": f"torch.mm {args.sgemm_n}x{args.sgemm_n} float32, {args.sgemm_repeats} per round",
+            "bf16": "b16, c16: (b), (c) with RunConfig(precision='bf16'); d16: the sgemm's matrices in bfloat16, "
+                    "same n and repeats; each measured right after its fp32 twin in every round",
             "device": args.device,
+            "quick": args.quick,
         },
     }
-    args.json.write_text(json.dumps(out, indent=2) + "\n")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2) + "\n")  # the timings are kept even if training fails below
+    if args.accuracy and do_bf16:
+        out["accuracy"] = run_accuracy(args)
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    elif args.accuracy and not args.bf16:
+        print("accuracy cost of bf16: skipped (--no-bf16)")  # without fast bf16 the header's line said so
     print(f"wrote {args.json}")
     return out
+
+
+def run_accuracy(args) -> dict:
+    """The accuracy cost of bf16 (``bench_bf16.accuracy_cost``), printed. ``--quick`` without
+    ``--results-root`` trains in a throwaway store, deleted afterwards."""
+    log = lambda msg: print(f"  {msg}", flush=True)  # noqa: E731
+    print(f"\naccuracy: {args.accuracy_profile} profile, training in bf16 (and fp32) what the store lacks",
+          flush=True)
+    if args.results_root is None and args.quick:
+        with tempfile.TemporaryDirectory(prefix="fcnbook-bench-") as tmp:
+            acc = bench_bf16.accuracy_cost(args.accuracy_profile, args.device, Path(tmp), log)
+        acc["root"] = "temporary (deleted)"
+    else:
+        acc = bench_bf16.accuracy_cost(args.accuracy_profile, args.device, args.results_root, log)
+    bench_bf16.print_accuracy(acc)
+    return acc
 
 
 if __name__ == "__main__":
