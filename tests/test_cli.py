@@ -18,7 +18,9 @@ def run(*args, env=None):
 
 
 @pytest.mark.parametrize("args", [
-    ["--optimizer", "adamw"], ["--lr", "-1"], ["--hidden", "0"], ["--dropout", "1.5"], ["--epochs", "0"],
+    ["--optimizer", "adagrad"], ["--lr", "-1"], ["--schedule", "step"],
+    ["--augment", "shift_flip", "--dataset", "mnist"], ["--max-shift", "3"], ["--nesterov"], ["--precision", "fp16"],
+    ["--label-smoothing", "0.5"], ["--hidden", "0"], ["--dropout", "1.5"], ["--epochs", "0"],
     ["--dataset", "cifar"], ["--hidden", "500,x"], ["--seeds", "3-1"], ["--seeds", "a"], ["--lr", "inf"],
     ["--batch-size", "1"], ["--init", "he"], ["--normalization", "zscore"], ["--device", "tpu"],
     ["--subset", "10"], ["--colour", "red"],
@@ -34,12 +36,23 @@ def test_bad_train_input_exits_2_with_one_line(args, capsys, monkeypatch):
 
 
 def test_entry_point_reports_bad_value_in_one_line():
-    p = run("train", "--optimizer", "adamw")
+    p = run("train", "--optimizer", "adagrad")
     assert p.returncode == 2 and p.stdout == ""
-    assert p.stderr.strip() == "fcnbook train: error: optimizer must be one of sgd, adam, rmsprop (got 'adamw')"
+    assert p.stderr.strip() == ("fcnbook train: error: optimizer must be one of sgd, adam, rmsprop, adamw "
+                                "(got 'adagrad')")
 
 
-@pytest.mark.parametrize("verb", [[], ["data"], ["train"], ["book"], ["section"]])
+def test_bf16_is_refused_where_the_cpu_has_no_fast_bf16(monkeypatch, capsys):
+    monkeypatch.setattr("fcnbook.precision.cpu_flags", lambda: {"avx2", "fma"})
+    monkeypatch.setattr("fcnbook.runner.run", lambda *a, **k: pytest.fail("trained despite the refusal"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--precision", "bf16", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "precision bf16 needs fast bf16 hardware, found CPU without AMX-BF16 or AVX512-BF16" in err
+
+
+@pytest.mark.parametrize("verb", [[], ["data"], ["train"], ["tune"], ["book"], ["section"], ["verify"]])
 def test_help_on_every_verb(verb):
     p = run(*verb, "--help")
     assert p.returncode == 0 and "usage: fcnbook" in p.stdout

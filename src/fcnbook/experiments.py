@@ -177,12 +177,30 @@ SECTIONS: dict[str, Callable[[dict], list[RunConfig]]] = {
     "05_initialization": lambda S: list(initializers(S).values()),
     "06_batch_norm": lambda S: list(batch_norm(S).values()),
     "07_tuned": lambda S: [tuned(S)],
+    "07b_beyond": lambda S: beyond(S),
     "08_mnist_transfer": lambda S: list(mnist_transfer(S).values()),
     "09_svd_classifier": lambda S: list(svd_networks(S).values()),
     "10_summary": lambda S: [config for _, config in table1(S)],
     "11_protocol": lambda S: list(protocol_ablation(S).values()),
     "12_provenance": lambda S: [],
 }
+
+
+def beyond(S: dict, root=None) -> list[RunConfig]:
+    """The recipe chosen by the stored study (full profile), on FashionMNIST and on MNIST; none without a study.
+
+    The study itself is not a declaration: ``fcnbook tune`` runs it, and :mod:`fcnbook.beyond` reads it. Only a
+    stored study is read here (a quick profile's study appears once its chapter has run).
+    """
+    from . import beyond as chapter
+    from . import tune
+
+    try:
+        study = tune.load(chapter.STUDY[S["profile"]], root=root)
+    except (KeyError, ImportError):
+        return []
+    configs = [chapter.chosen(study, ds) for ds in ("fashion", "mnist")]
+    return [c for c in configs if c is not None]
 
 
 def book_configs(profile: str = "full") -> dict[str, list[RunConfig]]:

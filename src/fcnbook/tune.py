@@ -40,6 +40,14 @@ PRUNE_AFTER = 34  # percent of a trial's epochs before it may be pruned
 SEED = 0  # the seed of every trial's run: configurations compete on equal terms
 
 
+def _optuna():
+    """``import optuna``, lazily (``fcnbook --help`` stays instant) and without tqdm's notebook warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import optuna
+    return optuna
+
+
 class StorageError(ValueError):
     """The study's storage cannot be opened or reached (one line, names the URL without its password)."""
 
@@ -73,7 +81,7 @@ def storage(study: str, url: str | None = None, root: Path | None = None):
     StorageError
         ``url`` is malformed, names an unknown driver, or its server cannot be reached.
     """
-    import optuna
+    optuna = _optuna()
 
     if url is None:
         from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
@@ -108,7 +116,7 @@ def storage(study: str, url: str | None = None, root: Path | None = None):
 
 def load(study: str, url: str | None = None, root: Path | None = None):
     """The stored study ``study`` (``KeyError`` if there is none)."""
-    import optuna
+    optuna = _optuna()
 
     check_study_name(study)
     if url is None and not journal_path(study, root).exists():
@@ -122,7 +130,7 @@ def load(study: str, url: str | None = None, root: Path | None = None):
 def create(study: str, url: str | None = None, root: Path | None = None, *, profile: str = "full",
            dataset: str = "fashion", precision: str = "fp32", seed: int | None = 0):
     """Create ``study`` or join it (every worker runs the same command); its settings are stored with it."""
-    import optuna
+    optuna = _optuna()
 
     settings = {"profile": profile, "dataset": dataset, "precision": precision}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -153,7 +161,7 @@ def progress_step(epoch: int, epochs: int) -> int:
 def objective(trial, *, profile: str, dataset: str, precision: str, root: Path | None = None,
               device: str = "auto") -> float:
     """Train the trial's configuration (seed :data:`SEED`) and return its last validation accuracy."""
-    import optuna
+    optuna = _optuna()
 
     from .runner import run
 
@@ -190,7 +198,7 @@ def optimize(study: str, trials: int, *, url: str | None = None, root: Path | No
              timeout: float | None = None, profile: str = "full", dataset: str = "fashion",
              precision: str = "fp32", seed: int | None = 0, device: str = "auto", progress: bool = True):
     """Run trials in this process until the study holds ``trials`` finished (complete or pruned) trials."""
-    import optuna
+    optuna = _optuna()
     from optuna.trial import TrialState
     from tqdm import tqdm
 

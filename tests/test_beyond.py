@@ -1,0 +1,63 @@
+"""The "Beyond the report" chapter's computations, on a real quick study and real stored runs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fcnbook import beyond, experiments, runner, search_space, tune
+from fcnbook.config import RunConfig
+
+
+@pytest.fixture(scope="module")
+def study_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("beyond")
+    S = experiments.settings("quick")
+    study = beyond.study_for(S, root=root)
+    return S, study, root
+
+
+def test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one(study_root, tmp_path):
+    S, study, root = study_root
+    assert sum(tune.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
+    assert beyond.study_for(experiments.settings("full"), root=tmp_path) is None  # never starts the full study
+    assert experiments.beyond(experiments.settings("full"), root=tmp_path) == []
+    assert [c.dataset for c in experiments.beyond(S, root=root)] == ["fashion", "mnist"]
+
+
+def test_chosen_is_the_best_validation_trial_and_mnist_drops_flips(study_root):
+    _, study, _ = study_root
+    best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
+    assert beyond.chosen(study).key() == RunConfig.from_dict(best.user_attrs["config"]).key()
+    flip = search_space.config_of({**best.params, "augment": "shift_flip"}, "quick")
+    study.trials  # noqa: B018 (a fresh list each time; nothing to patch)
+    assert flip.replace(dataset="mnist", augment="shift").augment == "shift"
+    mnist = beyond.chosen(study, "mnist")
+    assert mnist.dataset == "mnist" and mnist.augment != "shift_flip"
+
+
+def test_space_table_lists_every_parameter():
+    table = beyond.space_table("full")
+    assert list(table.index) == [p.name for p in search_space.space("full")]
+    assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
+
+
+def test_comparison_table_and_sentence_from_real_runs(study_root):
+    S, study, root = study_root
+    recipe = beyond.chosen(study).replace(augment="shift_flip")
+    res = runner.run([recipe], S["seeds"], root=root, progress=False)
+    tuned = experiments.tuned(S).replace(epochs=1)
+    tuned_res = runner.run([tuned], S["seeds"], root=root, progress=False)
+    table = beyond.comparison_table(res, recipe, tuned_res, tuned)
+    one = table.loc["FashionMNIST, chosen recipe: one network"]
+    assert one["test accuracy"] == pytest.approx(res.runs["test_accuracy"].mean())
+    assert one["n"] == len(S["seeds"])
+    ens = res.records[0]["extra"]["ensemble"]
+    assert table.loc["FashionMNIST, chosen recipe: ensemble of 2 (mean softmax)", "test accuracy"] == \
+        ens["test_accuracy"]
+    assert "FashionMNIST, chosen recipe: one network, flip averaging" in table.index
+    assert table.loc["FashionMNIST, the report's single run", "test accuracy"] == 0.9011
+    assert math.isnan(table.loc["FashionMNIST, best public FCN submission", "training seconds"])
+    text = beyond.sentence(table, beyond.study_facts(study), recipe, shortened=True)
+    assert text.startswith("**Quick profile:**") and f"{one['test accuracy']:.4f}" in text
