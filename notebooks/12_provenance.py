@@ -44,7 +44,8 @@ plots.style(shown, digits=1)
 plots.style(totals, digits=1) if totals is not None else None
 
 # %% tags=["remove-input"]
-display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION)))
+display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION) + " " + provenance.study_text(
+    provenance.stored(code_version=TRAINING_CODE_VERSION, study=True))))
 
 # %% [markdown]
 # ## How to verify

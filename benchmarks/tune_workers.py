@@ -1,0 +1,56 @@
+"""Is a 2-core machine better used by two tuning workers of one thread each, or one worker with two threads?
+
+The same six full-data trials (fixed parameters, enqueued so that no sampler decides anything) run once as
+``fcnbook tune --workers 1`` (PyTorch's two threads) and once as ``--workers 2`` (one thread each), each in a
+fresh results folder so that nothing is reused. Prints the wall time of each and their ratio; writes
+``benchmarks/tune_workers.json``. Run it on an otherwise idle machine: ``.venv/bin/python benchmarks/tune_workers.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fcnbook import tune
+
+HERE = Path(__file__).resolve().parent
+TRIALS = [  # small and mid-sized networks of the full search space, 10 epochs each
+    {"depth": d, **{f"width_{i}": w for i in range(d)}, "batch_norm": bn, "dropout": 0.2, "optimizer": "adam",
+     "lr_adaptive": 1e-3, "weight_decay": 1e-4, "schedule": "cosine", "warmup": 0.1, "label_smoothing": 0.05,
+     "batch_size": bs, "augment": aug, "epochs": 10}
+    for d, w, bn, bs, aug in [(1, 256, False, 256, "none"), (2, 512, True, 256, "shift"), (1, 1024, False, 512, "none"),
+                              (2, 256, True, 128, "shift_flip"), (2, 384, False, 256, "shift"),
+                              (1, 512, True, 512, "shift_flip")]
+]
+
+
+def one(workers: int) -> float:
+    root = Path(tempfile.mkdtemp(prefix=f"tune-workers-{workers}-"))
+    env = dict(os.environ, FCNBOOK_RESULTS=str(root))
+    study = tune.create("bench", root=root)
+    for params in TRIALS:
+        study.enqueue_trial(params)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "fcnbook", "tune", "--study", "bench", "--trials", str(len(TRIALS)),
+                    "--workers", str(workers), "--no-progress"], env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - t0
+    done = tune.counts(tune.load("bench", root=root))
+    assert done.get("COMPLETE", 0) + done.get("PRUNED", 0) >= len(TRIALS), done
+    return wall
+
+
+if __name__ == "__main__":
+    cores = len(os.sched_getaffinity(0))
+    walls = {"1 worker x 2 threads": one(1), f"2 workers x {max(1, cores // 2)} thread(s)": one(2)}
+    for name, wall in walls.items():
+        print(f"{name:28s} {wall:7.1f} s for {len(TRIALS)} trials")
+    a, b = walls.values()
+    print(f"ratio (1 worker / 2 workers): {a / b:.2f}x")
+    out = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "trials": len(TRIALS), "wall_s": walls,
+           "ratio": a / b}
+    (HERE / "tune_workers.json").write_text(json.dumps(out, indent=1) + "\n")
