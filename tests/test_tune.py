@@ -147,22 +147,31 @@ def test_a_killed_worker_trial_is_retried_and_the_study_completes(tmp_path, post
     env = dict(os.environ, OMP_NUM_THREADS="1", FCNBOOK_RESULTS=str(tmp_path), FCNBOOK_TUNE_HEARTBEAT="1,3")
     args = [sys.executable, "-m", "fcnbook", "tune", "--study", "k", "--trials", "4", "--profile", "quick",
             "--storage", url, "--no-progress"]
+    import sqlalchemy
+
     victim = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    running = []
-    while not running and time.monotonic() < deadline and victim.poll() is None:
+    engine = sqlalchemy.create_engine(url)
+    # A trial only goes stale once its worker has sent a heartbeat: catch one that is running and has sent one.
+    beating = sqlalchemy.text("select t.number from trials t join trial_heartbeats h on h.trial_id = t.trial_id "
+                              "where t.state = 'RUNNING'")
+    deadline, killed = time.monotonic() + 60, None
+    while killed is None and time.monotonic() < deadline and victim.poll() is None:
         try:
-            running = [t for t in tune.load("k", url).trials if t.state.name == "RUNNING"]
-        except KeyError:
-            pass
-        if not running:
-            time.sleep(0.02)
-    victim.send_signal(signal.SIGSTOP)  # freeze it, then make sure it is still inside that trial
-    study = tune.load("k", url)
-    assert running and study.trials[running[0].number].state.name == "RUNNING", "no trial caught running"
+            with engine.connect() as db:
+                numbers = [row[0] for row in db.execute(beating)]
+        except sqlalchemy.exc.ProgrammingError:  # the tables do not exist yet
+            numbers = []
+        if numbers:
+            victim.send_signal(signal.SIGSTOP)  # freeze it, then make sure it is still inside that trial
+            if tune.load("k", url).trials[numbers[0]].state.name == "RUNNING":
+                killed = numbers[0]
+            else:
+                victim.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
+    engine.dispose()
+    assert killed is not None, "no trial caught running"
     victim.kill()
     victim.wait()
-    killed = running[0].number
     time.sleep(3.5)  # past the grace period: its heartbeat has stopped
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

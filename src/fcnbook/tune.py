@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -103,15 +104,21 @@ def storage(study: str, url: str | None = None, root: Path | None = None):
         except (ValueError, AssertionError):
             raise StorageError(f"FCNBOOK_TUNE_HEARTBEAT must be INTERVAL,GRACE in whole seconds with 1 <= INTERVAL "
                                f"< GRACE (got {env!r})") from None
-    try:
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=interval, grace_period=grace,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
-            engine_kwargs={"pool_pre_ping": True},
-        )
-    except Exception as exc:  # SQLAlchemy's ArgumentError/OperationalError, a missing driver module, ...
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StorageError(f"storage {_redact(url)} cannot be used: {type(exc).__name__}: {reason}") from None
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                url, heartbeat_interval=interval, grace_period=grace,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
+                engine_kwargs={"pool_pre_ping": True},
+            )
+        except Exception as exc:  # SQLAlchemy's ArgumentError/OperationalError, a missing driver module, ...
+            # Workers started together on an empty database race to create Optuna's tables; the losers see an
+            # IntegrityError and find the tables there when they try again.
+            if type(exc).__name__ == "IntegrityError" and attempt < 4:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StorageError(f"storage {_redact(url)} cannot be used: {type(exc).__name__}: {reason}") from None
 
 
 def load(study: str, url: str | None = None, root: Path | None = None):
