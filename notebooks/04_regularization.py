@@ -30,9 +30,10 @@ epochs = None  # None: the profile's value
 seeds = None  # None: the profile's seeds
 subset = None  # None: the profile's training subset
 device = "auto"  # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
 grid = experiments.dropout_grid(S, sorted({0.0, *dropouts}))
 res = runner.run(grid.values(), S["seeds"], device=device, progress=False)
 effects = results.effects(res, grid[0.0], grid, data.load_raw("fashion", train=False)[1].numpy())

@@ -31,9 +31,10 @@ epochs = None  # None: the profile's value
 seeds = None  # None: the profile's seeds
 subset = None  # None: the profile's training subset
 device = "auto"  # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
 inits = experiments.initializers(S)
 res = runner.run(inits.values(), S["seeds"], device=device, progress=False)
 default = next(iter(inits.values()))

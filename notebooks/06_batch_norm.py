@@ -25,12 +25,13 @@ from fcnbook import data, experiments, findings, plots, results, runner
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
 device = "auto"  # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 epochs = None  # None: the profile's value
 seeds = None  # None: the profile's seeds
 subset = None  # None: the profile's training subset
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
 variants = experiments.batch_norm(S)
 res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
 effects = results.effects(res, variants["baseline"], variants, data.load_raw("fashion", train=False)[1].numpy())

@@ -30,9 +30,10 @@ long_epochs = None  # None: the profile's value (70 in full)
 seeds = None  # None: the profile's seeds
 subset = None  # None: the profile's training subset
 device = "auto"  # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, long_epochs=long_epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision)
 variants = {"tuned 700-200-50": experiments.tuned(S, dataset)}
 res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
 images, y_test = (t.numpy() for t in data.load_raw(dataset, train=False))

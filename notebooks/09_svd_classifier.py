@@ -37,6 +37,7 @@ ranks = None  # None: 1, 2, 3, 5, ..., 150 (fcnbook.svd_study.DEFAULT_RANKS)
 forensic_sizes = None  # None: 2 000, 5 000, 10 000 and svc_subset images in full; svc_subset alone otherwise
 energy = 0.85  # fraction of variance PCA keeps in the pipelines
 device = "auto"  # for the networks, when they are not in the run store yet
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 epochs = None  # None: the profile's; the baseline network
 long_epochs = None  # None: the profile's; the tuned network
 seeds = None  # None: the profile's seeds
@@ -44,7 +45,7 @@ subset = None  # None: the profile's training subset for the networks
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset,
-                         svd_subset=svd_subset)
+                         svd_subset=svd_subset, precision=precision)
 report = svd_report.study(S, svc_subset=svc_subset, ranks=ranks, forensic_sizes=forensic_sizes, energy=energy,
                           device=device)
 text = svd_report.sentences(report)

@@ -50,9 +50,10 @@ long_epochs = None    # None: as the profile says; the tuned network, row 16
 seeds = None          # None: as the profile says, e.g. [0, 1, 2, 3, 4]
 subset = None         # None: as the profile says; None there means all 54 000 training images
 device = "auto"       # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision)
 result = summary.study(S, device=device)
 text = summary.sentences(result)
 

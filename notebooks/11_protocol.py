@@ -37,9 +37,10 @@ epochs = None  # None: the profile's value (15 in full)
 seeds = None  # None: the profile's seeds (0-4 in full)
 subset = None  # None: the profile's training subset (all 54 000 images in full)
 device = "auto"  # "auto", "cpu" or "cuda"
+precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
 result = protocol.study(S, device=device)
 text = protocol.sentences(result)
 short = experiments.is_shortened(S)

@@ -133,7 +133,7 @@ def test_a_value_of_the_wrong_kind_is_refused_before_running(tiny, tmp_path, nam
 def test_section_parameters_follow_the_convention():
     p = sections.section_parameters("10_summary")
     assert p == {"profile": "full", "epochs": None, "long_epochs": None, "seeds": None, "subset": None,
-                 "device": "auto"}
+                 "device": "auto", "precision": None}
     kinds = {q.name: q.kinds for q in sections.section_parameter_specs("02_baseline")}
     assert kinds["seeds"] == ("None", "list of int")  # a profile setting: the profiles' type
     assert kinds["epochs"] == ("None", "int") and kinds["hidden"] == ("list of int",) and kinds["lr"] == ("number",)
@@ -143,6 +143,9 @@ def test_section_parameters_follow_the_convention():
         sections.run_section("02_baseline", {"seeds": 5})
     with pytest.raises(ValueError, match=r"parameter profile of section 02_baseline must be 'quick' or 'full'"):
         sections.run_section("02_baseline", {"profile": "fast"})
+    assert kinds["precision"] == ("None", "str")
+    with pytest.raises(ValueError, match=r"parameter precision of section 02_baseline must be None or 'fp32' or "):
+        sections.run_section("02_baseline", {"precision": "fp16"})
 
 
 def test_parse_parameters_cell_reads_without_executing():

@@ -77,3 +77,13 @@ def test_protocol_ablation_differs_only_in_protocol():
     assert splits == [1, 2, 3, 4]
     for c in ab.values():
         assert c.replace(normalization="train", split_seed=0) == ex.baseline(S)
+
+
+def test_precision_is_a_profile_setting_applied_to_every_network():
+    # (the "beyond" recipe is the stored study's, in the study's own precision)
+    sections = [declare for name, declare in ex.SECTIONS.items() if name != "07b_beyond"]
+    configs = [c for declare in sections for c in declare(ex.settings("quick", precision="bf16"))]
+    assert configs and all(c.precision == "bf16" for c in configs)
+    assert all(c.precision == "fp32" for declare in sections for c in declare(ex.settings("full")))
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16"):
+        ex.settings("full", precision="fp16")

@@ -18,15 +18,18 @@ from .paper import BASELINE, ROWS, TEXT_INITIALIZERS, TUNED, Row
 
 PROFILES: dict[str, dict] = {
     "quick": {"epochs": 2, "long_epochs": 3, "seeds": [0, 1], "subset": 3000, "svd_subset": 3000,
-              "svc_subset": 1_000, "forensic_sizes": None, "forensic_full": False},
+              "svc_subset": 1_000, "forensic_sizes": None, "forensic_full": False, "precision": "fp32"},
     # svc_subset: training images of every RBF-SVC fit. Measured on two shared cores (FashionMNIST, default SVC(),
     # one thread): 10 000 images take about 8 s to fit and 20 s to predict the test set, 20 000 take 26-42 s and
     # 82-86 s. Fitting grows with the square of the training-set size, predicting with the support vectors times
     # the images, so all 54 000 would take about half an hour for the forensic check alone; 20 000 keep the
     # section's SVC fits at about seven minutes. forensic_sizes: the forensic curve's sizes up to svc_subset.
     # forensic_full: also the report's SVC() on the whole training split, fitted once (tens of minutes) and cached.
+    # precision: arithmetic of every network; fp32 is what the shipped records were trained with, and what
+    # machines without fast bf16 hardware get. bf16 is a section parameter (-p precision bf16), trained anew.
     "full": {"epochs": 15, "long_epochs": 70, "seeds": [0, 1, 2, 3, 4], "subset": None, "svd_subset": None,
-             "svc_subset": 20_000, "forensic_sizes": [2_000, 5_000, 10_000, 20_000], "forensic_full": True},
+             "svc_subset": 20_000, "forensic_sizes": [2_000, 5_000, 10_000, 20_000], "forensic_full": True,
+             "precision": "fp32"},
 }
 
 #: The report's one-factor grids (Table 1), as section parameters' defaults.
@@ -45,7 +48,7 @@ def settings(profile: str = "full", **overrides) -> dict:
     profile : {"quick", "full"}
     **overrides
         ``epochs``, ``long_epochs``, ``seeds`` (list of int), ``subset``, ``svd_subset``, ``svc_subset``,
-        ``forensic_sizes``; ``None`` keeps the profile's value.
+        ``forensic_sizes``, ``precision`` ("fp32" or "bf16"); ``None`` keeps the profile's value.
 
     Returns
     -------
@@ -62,7 +65,7 @@ def settings(profile: str = "full", **overrides) -> dict:
             S[name] = list(value) if name == "forensic_sizes" else value
     S["seeds"] = check_seeds(S["seeds"])
     BASELINE.replace(epochs=S["epochs"], subset=S["subset"])  # validates epochs and subset, one line on error
-    BASELINE.replace(epochs=S["long_epochs"])
+    BASELINE.replace(epochs=S["long_epochs"], precision=S["precision"])
     S["profile"] = profile
     return S
 
@@ -75,8 +78,9 @@ def is_shortened(S: dict) -> bool:
 
 
 def sized(config: RunConfig, S: dict, *, long: bool = False) -> RunConfig:
-    """``config`` with the profile's epochs (the long count for the tuned network) and training subset."""
-    return config.replace(epochs=int(S["long_epochs"] if long else S["epochs"]), subset=S["subset"])
+    """``config`` with the profile's epochs (the long count for the tuned network), training subset and precision."""
+    return config.replace(epochs=int(S["long_epochs"] if long else S["epochs"]), subset=S["subset"],
+                          precision=S.get("precision", "fp32"))
 
 
 # ------------------------------------------------------------------------------------- one declaration a section

@@ -198,9 +198,12 @@ def check_parameters(name: str, params: dict, specs: list[Parameter]) -> None:
         )
     for key, value in params.items():
         p = known[key]
-        ok = p.admits(value) and (key != "profile" or value in profiles())
+        from .config import PRECISIONS
+
+        choices = {"profile": tuple(profiles()), "precision": (None, *PRECISIONS)}.get(key)
+        ok = p.admits(value) and (choices is None or value in choices)
         if not ok:
-            allowed = " or ".join(map(repr, profiles())) if key == "profile" else p.describe()
+            allowed = " or ".join(map(repr, choices)) if choices else p.describe()
             note = f"; {p.comment}" if p.comment else ""
             raise ValueError(
                 f"parameter {key} of section {name} must be {allowed} (default {p.default!r}{note}); "

@@ -46,4 +46,5 @@ def check(precision: str, device: torch.device | str, force: bool = False) -> No
     fast, found = bf16_support(device)
     if not fast:
         raise ValueError(f"precision bf16 needs fast bf16 hardware, found {found}; use precision fp32, or force "
-                         "bf16 (--force-precision) to train emulated and slowly")
+                         "bf16 (--force-precision, or FCNBOOK_FORCE_PRECISION=1 for sections) to train emulated "
+                         "and slowly")

@@ -9,6 +9,7 @@ same configuration waits and then reuses the records instead of training it agai
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -83,6 +84,7 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
                     have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                     missing = [s for s, rec in have.items() if rec is None]
                     if missing:
+                        _check_precision(config, device)
                         t0 = time.perf_counter()
                         resumed = _train(config, missing, splits, root, device, progress, evaluate_test, on_epoch)
                         have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
@@ -99,6 +101,14 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
             raise Interrupted(_kept(config, seeds, stored, root)) from None
         records.extend(have[s] for s in seeds)
     return Results.from_records(records) if evaluate_test else records
+
+
+def _check_precision(config: RunConfig, device: str) -> None:
+    """Refuse (one line) to train bf16 on a device without fast bf16; stored bf16 records stay readable anywhere."""
+    from .precision import check
+    from .train import resolve_device
+
+    check(config.precision, resolve_device(device), force=os.environ.get("FCNBOOK_FORCE_PRECISION") == "1")
 
 
 def _stored(config: RunConfig, seeds: Sequence[int], checksum: str, root: Path,
