@@ -74,8 +74,11 @@ def study_facts(study, journal: Path | None = None) -> dict:
 
 def top_trials(study, n: int = 8) -> pd.DataFrame:
     """The ``n`` best complete trials: validation accuracy, training seconds, configuration."""
-    rows = [{"trial": r["trial"], "validation accuracy": r["val_accuracy"], "seconds": r["seconds"],
-             "configuration": RunConfig.from_dict(r["config"]).label()} for r in tune.table(study, n)]
+    rows = []
+    for r in tune.table(study, n):
+        c = RunConfig.from_dict(r["config"])
+        rows.append({"trial": r["trial"], "validation accuracy": r["val_accuracy"], "seconds": r["seconds"],
+                     "epochs": c.epochs, "batch": c.batch_size, "configuration": c.label()})
     return pd.DataFrame(rows).set_index("trial")
 
 

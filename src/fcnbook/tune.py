@@ -271,7 +271,8 @@ def show(study, top: int = 10, as_json: bool = False) -> str:
     lines = [f"study {study.study_name}: " + ", ".join(f"{n} {k.lower()}" for k, n in sorted(counts(study).items())),
              f"{'trial':>5}  {'val acc':>7}  {'seconds':>7}  configuration"]
     for r in rows:
-        label = RunConfig.from_dict(r["config"]).label() if r["config"] else json.dumps(r["params"])
+        c = RunConfig.from_dict(r["config"]) if r["config"] else None
+        label = f"{c.label()}, {c.epochs} epochs, batch {c.batch_size}" if c else json.dumps(r["params"])
         secs = f"{r['seconds']:7.1f}" if r["seconds"] is not None else "      -"
         lines.append(f"{r['trial']:>5}  {r['val_accuracy']:7.4f}  {secs}  {label}")
     return "\n".join(lines)
