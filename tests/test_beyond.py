@@ -61,3 +61,14 @@ def test_comparison_table_and_sentence_from_real_runs(study_root):
     assert math.isnan(table.loc["FashionMNIST, best public FCN submission", "training seconds"])
     text = beyond.sentence(table, beyond.study_facts(study), recipe, shortened=True)
     assert text.startswith("**Quick profile:**") and f"{one['test accuracy']:.4f}" in text
+
+
+def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monkeypatch):
+    """``make book`` never starts a study: with none stored the chapter trains nothing and shows the command."""
+    from fcnbook import sections
+
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path / "results"))
+    out = sections.run_section("07b_beyond", {"profile": "full"}, out=tmp_path / "b.ipynb")
+    text = out.read_text()
+    assert "No stored study" in text and "fcnbook tune --study fashion" in text
+    assert not (tmp_path / "results" / "runs").exists() and not (tmp_path / "results" / "tune").exists()
