@@ -38,7 +38,8 @@ def states(study) -> dict[str, int]:
 
 def test_quick_study_runs_and_show_lists_its_trials(tmp_path):
     cli(tmp_path, "--study", "t", "--trials", "3", "--profile", "quick", "--dataset", "fashion", "--no-progress")
-    shown = cli(tmp_path, "--study", "t", "--show").stdout
+    shown = cli(tmp_path, "--show", "t").stdout
+    assert cli(tmp_path, "--study", "t", "--show").stdout == shown
     assert shown.splitlines()[0].startswith("study t: ")
     data = json.loads(cli(tmp_path, "--study", "t", "--show", "--json").stdout)
     finished = data["counts"].get("COMPLETE", 0) + data["counts"].get("PRUNED", 0)
@@ -104,6 +105,8 @@ def test_the_same_configuration_is_not_trained_twice(tmp_path, monkeypatch):
     (["--study", "t", "--trials", "1", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:1/db"],
      "cannot be used: OperationalError"),
     (["--study", "missing", "--show"], "no study 'missing'"),
+    (["--show", "missing"], "no study 'missing'"),
+    (["--trials", "3"], "study must be named"),
 ])
 def test_bad_options_fail_in_one_line_before_anything_runs(tmp_path, args, message):
     out = cli(tmp_path, *args, check=False)

@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
                     "is never evaluated. Storage: a journal file <results>/tune/STUDY.journal by default (several "
                     "processes on one machine), or --storage postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB for "
                     "many machines: run the same command on each and they share the study.")
-    p.add_argument("--study", required=True, help="study name (letters, digits, - _ .)")
+    p.add_argument("--study", help="study name (letters, digits, - _ .); required unless --show NAME")
     p.add_argument("--trials", type=int, default=None,
                    help="finish when the study holds this many complete or pruned trials (all workers together)")
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
@@ -37,7 +37,8 @@ def add_parser(sub) -> None:
     p.add_argument("--force-precision", action="store_true", help="bf16 even without fast bf16 hardware")
     p.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler (default 0)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--show", action="store_true", help="print the study's best trials instead of running it")
+    p.add_argument("--show", nargs="?", const="", default=None, metavar="NAME",
+                   help="print the best trials of study NAME (or of --study) instead of running it")
     p.add_argument("--top", type=int, default=10, help="rows of --show (default 10)")
     p.add_argument("--json", action="store_true", help="with --show: one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -52,9 +53,13 @@ def run(args, parser) -> int:
     from . import tune
 
     try:
+        if args.show:  # --show NAME names the study itself
+            args.study = args.show
+        if args.study is None:
+            raise ValueError("study must be named: --study NAME (or --show NAME)")
         tune.check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
                            args.timeout)
-        if args.show:
+        if args.show is not None:
             print(tune.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
             return 0
         if args.trials is None and args.timeout is None:
