@@ -1,0 +1,39 @@
+"""The search space: every sampled trial is a valid RunConfig within the declared ranges, conditions respected."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from fcnbook import search_space
+
+
+@pytest.mark.parametrize("profile,dataset", [("full", "fashion"), ("full", "mnist"), ("quick", "fashion")])
+def test_random_trials_are_valid_configs_within_the_declared_ranges(profile, dataset):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1), direction="maximize")
+    declared = {p.name: p for p in search_space.space(profile, dataset)}
+    seen = {"optimizer": set(), "augment": set(), "depth": set(), "schedule": set()}
+    for _ in range(300):
+        trial = study.ask()
+        params = search_space.sample(trial, profile, dataset)
+        config = search_space.config_of(params, profile, dataset, precision="bf16")
+        study.tell(trial, 0.0)
+        assert config.dataset == dataset and config.precision == "bf16"
+        assert len(config.hidden) == params["depth"] and set(params) <= set(declared)
+        for name, value in params.items():
+            p = declared[name]
+            assert value in p.choices if p.kind == "categorical" else p.low <= value <= p.high, (name, value)
+        assert ("nesterov" in params) == ("lr_sgd" in params) == (config.optimizer == "sgd")
+        assert ("warmup" in params) == (config.schedule != "constant")
+        assert config.subset == search_space.PROFILES[profile]["subset"]
+        for k in seen:
+            seen[k].add(params[k])
+    assert seen["optimizer"] == {"sgd", "adam", "rmsprop", "adamw"}
+    assert seen["augment"] == ({"none", "shift", "shift_flip"} if dataset == "fashion" else {"none", "shift"})
+    assert seen["depth"] == set(range(1, search_space.PROFILES[profile]["depth"] + 1))
+
+
+def test_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="profile must be one of full, quick"):
+        search_space.space("huge")
