@@ -148,6 +148,25 @@ def results_rows(root: Path | None = None, profile: str = "full") -> list[dict]:
     return rows
 
 
+def study_line(root: Path | None = None) -> str:
+    """The shipped hyperparameter study in one sentence (trials, wall time, stored size), or "" without one."""
+    from . import beyond, tune
+
+    try:
+        study = tune.load(beyond.STUDY["full"], root=root)
+    except (KeyError, ImportError):
+        return ""
+    facts = beyond.study_facts(study, tune.journal_path(study.study_name, root))
+    c = facts["counts"]
+    trial_kb = sum(p.stat().st_size for r in stored(root, study=True) if r.get("test_evaluated") is False
+                   for p in [Path(root or results_dir()) / "runs" / r["key"] / f"seed-{r['seed']}.json"]) / 1e3
+    return (f"The study rows come from the shipped Optuna study `{study.study_name}`: {facts['trials']} trials "
+            f"({c.get('COMPLETE', 0)} complete, {c.get('PRUNED', 0)} pruned) in {facts['wall_minutes']:.0f} min of "
+            f"wall time, chosen on validation accuracy only (best trial {facts['best_number']}, "
+            f"{facts['best_value']:.4f}); stored as a {facts['journal_mb'] * 1e3:.0f} kB journal plus "
+            f"{trial_kb:.0f} kB of trial records.")
+
+
 def readme_block(root: Path | None = None) -> str:
     """The README's results table as Markdown, between its generated-block markers."""
     from .train import TRAINING_CODE_VERSION
@@ -159,7 +178,10 @@ def readme_block(root: Path | None = None) -> str:
         paper_value = r["paper"] if isinstance(r["paper"], str) else f"{r['paper']:.4f}"
         lines.append(f"| {r['configuration']} | {paper_value} | {r['here']} |")
     lines += ["", f"Full profile, training code version {TRAINING_CODE_VERSION}; each row's configuration is the "
-              "one the report's original code ran (see the book's reproduction notes).", "", README_END]
+              "one the report's original code ran (see the book's reproduction notes)."]
+    study = study_line(root)
+    lines += ["", study] if study else []
+    lines += ["", README_END]
     return "\n".join(lines)
 
 
