@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from fcnbook import beyond, experiments, runner, search_space, tune
@@ -72,3 +73,23 @@ def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monke
     text = out.read_text()
     assert "No stored study" in text and "fcnbook tune --study fashion" in text
     assert not (tmp_path / "results" / "runs").exists() and not (tmp_path / "results" / "tune").exists()
+
+
+def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize")
+    base = RunConfig(hidden=(64,), optimizer="adam", lr=1e-3)
+    for value, seconds, width in [(0.90, 100.0, 10), (0.91, 900.0, 20), (0.905, 300.0, 30), (0.95, 10.0, 40)]:
+        trial = study.ask()
+        trial.set_user_attr("seconds", seconds)
+        trial.set_user_attr("config", base.replace(hidden=(width,)).to_dict())
+        study.tell(trial, value if width != 40 else None, state=None if width != 40 else optuna.trial.TrialState.FAIL)
+    assert beyond.chosen_trial(study).number == 2  # 0.905 in 300 s: 5 x 300 s fits 30 min, 5 x 900 s does not
+    assert beyond.chosen_trial(study, budget_s=None).number == 1
+    assert beyond.chosen(study).hidden == (30,)
+    facts = beyond.study_facts(study)
+    table = pd.DataFrame([{"test accuracy": 0.9, "SD": 0.001, "n": 5}], index=["x"])
+    text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
+    assert "too long for five seeds within the 30-minute retrain budget" in text and "0.0050 lower" in text

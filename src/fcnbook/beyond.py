@@ -26,6 +26,10 @@ QUICK_TRIALS = 6
 #: The best public course submission known to us with a pure fully connected network (FashionMNIST test accuracy,
 #: mean and SD over its runs), quoted in the issue that asked for this chapter.
 PUBLIC_REFERENCE = (0.9030, 0.0021)
+#: The final retrain's budget: the issue asks for the five-seed retrain in at most 30 minutes on the 2-core machine,
+#: so the recipe is chosen among trials whose one-seed training took at most 30 min / 5 seeds (their own recorded
+#: seconds on the study's machine); the unconstrained best trial is shown beside it.
+RETRAIN_BUDGET_S = 30 * 60
 HOW_TO_RUN = ("fcnbook tune --study fashion --trials 200 --timeout 4200 --precision bf16 --workers 2  "
               "# then: make book")
 
@@ -41,14 +45,31 @@ def study_for(S: dict, root: Path | None = None):
         return None
 
 
+def affordable(trial, seeds: int = 5, budget_s: float = RETRAIN_BUDGET_S) -> bool:
+    """Whether ``trial``'s configuration retrains over ``seeds`` seeds within ``budget_s`` (its own seconds x seeds)."""
+    return trial.user_attrs.get("seconds", float("inf")) * seeds <= budget_s
+
+
+def chosen_trial(study, budget_s: float | None = RETRAIN_BUDGET_S):
+    """The complete trial with the highest validation accuracy among the affordable ones (all if ``budget_s`` None).
+
+    The rule uses validation accuracy and training time only; the test set plays no part.
+    """
+    done = [t for t in (study.trials if study is not None else []) if t.state.name == "COMPLETE"]
+    if budget_s is not None:
+        done = [t for t in done if affordable(t, budget_s=budget_s)]
+    return max(done, key=lambda t: (t.value, -t.number)) if done else None
+
+
 def chosen(study, dataset: str = "fashion") -> RunConfig | None:
-    """The best complete trial's configuration (highest validation accuracy), for ``dataset``.
+    """The chosen trial's configuration (:func:`chosen_trial`), for ``dataset``.
 
     For MNIST the same recipe loses its flips (a mirrored digit is another symbol) and keeps its shifts.
     """
-    if study is None or not any(t.state.name == "COMPLETE" for t in study.trials):
+    trial = chosen_trial(study)
+    if trial is None:
         return None
-    config = RunConfig.from_dict(study.best_trial.user_attrs["config"])
+    config = RunConfig.from_dict(trial.user_attrs["config"])
     if dataset == "mnist":
         config = config.replace(dataset="mnist", augment="shift" if config.augment == "shift_flip" else config.augment)
     return config
@@ -65,8 +86,10 @@ def study_facts(study, journal: Path | None = None) -> dict:
     trials = study.trials
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
-    best = study.best_trial
+    best, pick = study.best_trial, chosen_trial(study)
     return {"counts": tune.counts(study), "trials": len(trials),
+            "chosen_number": pick.number, "chosen_value": pick.value, "chosen_seconds": pick.user_attrs["seconds"],
+            "best_seconds": best.user_attrs.get("seconds", float("nan")),
             "wall_minutes": (max(ends) - min(starts)).total_seconds() / 60 if starts and ends else float("nan"),
             "journal_mb": journal.stat().st_size / 1e6 if journal is not None and journal.exists() else float("nan"),
             "best_number": best.number, "best_value": best.value}
@@ -77,7 +100,9 @@ def top_trials(study, n: int = 8) -> pd.DataFrame:
     rows = []
     for r in tune.table(study, n):
         c = RunConfig.from_dict(r["config"])
-        rows.append({"trial": r["trial"], "validation accuracy": r["val_accuracy"], "seconds": r["seconds"],
+        trial = study.trials[r["trial"]]
+        rows.append({"trial": r["trial"], "validation accuracy": r["val_accuracy"],
+                     "training s": trial.user_attrs.get("seconds"), "within budget": affordable(trial),
                      "epochs": c.epochs, "batch": c.batch_size, "configuration": c.label()})
     return pd.DataFrame(rows).set_index("trial")
 
@@ -95,9 +120,13 @@ def history_figure(study):
     order = sorted(done, key=lambda t: t.number)
     ax.step([t.number for t in order], np.maximum.accumulate([t.value for t in order]), where="post",
             color="k", lw=1.2, label="best so far")
+    pick = chosen_trial(study)
+    if pick is not None:
+        ax.scatter([pick.number], [pick.value], s=90, facecolors="none", edgecolors="k", lw=1.2,
+                   label="chosen (best within the retrain budget)")
     values = [t.value for t in done]
     if values:  # zoom on the useful range: trials near chance would squash the rest
-        ax.set_ylim(max(0.0, np.percentile(values, 10) - 0.02), max(values) + 0.005)
+        ax.set_ylim(max(0.0, np.percentile(values, 10) - 0.02), max(values) + 0.01)
     ax.set_xlabel("trial")
     ax.set_ylabel("validation accuracy")
     ax.legend(loc="lower right", fontsize=8)
@@ -174,10 +203,22 @@ def sentence(table: pd.DataFrame, facts: dict, config: RunConfig, shortened: boo
     """What the chapter found, in words, from the numbers above."""
     one = table.iloc[0]
     c = facts["counts"]
+    if facts["chosen_number"] == facts["best_number"]:
+        pick = (f"Its best trial, number {facts['best_number']}, reached a validation accuracy of "
+                f"{facts['best_value']:.4f}")
+    else:
+        # the validation split's own sampling error: the SE of an accuracy near the best one on n_val images
+        n_val = round(0.1 * 60_000)
+        se = math.sqrt(facts["best_value"] * (1 - facts["best_value"]) / n_val)
+        pick = (f"Its best trial, number {facts['best_number']} (validation accuracy {facts['best_value']:.4f}), "
+                f"trained for {facts['best_seconds']:.0f} s, too long for five seeds within the "
+                f"{RETRAIN_BUDGET_S / 60:.0f}-minute retrain budget; the recipe is the best trial within it, number "
+                f"{facts['chosen_number']} ({facts['chosen_value']:.4f} in {facts['chosen_seconds']:.0f} s), "
+                f"{facts['best_value'] - facts['chosen_value']:.4f} lower, against a standard error of about "
+                f"{se:.4f} for one validation accuracy")
     text = (f"The study ran {facts['trials']} trials ({c.get('COMPLETE', 0)} complete, {c.get('PRUNED', 0)} pruned"
             f"{', ' + str(c['FAIL']) + ' failed' if c.get('FAIL') else ''}) in {facts['wall_minutes']:.0f} minutes. "
-            f"Its best trial, number {facts['best_number']}, reached a validation accuracy of "
-            f"{facts['best_value']:.4f} with {config.label()}, {config.epochs} epochs, batch {config.batch_size}. "
+            f"{pick}: {config.label()}, {config.epochs} epochs, batch {config.batch_size}. "
             f"Retrained over {int(one['n'])} seeds and evaluated on the test set once, one such network scores "
             f"{one['test accuracy']:.4f} (SD {one['SD']:.4f}), against the report's {TUNED_ACCURACY:.4f} and the "
             f"public reference's {PUBLIC_REFERENCE[0]:.4f}.")
