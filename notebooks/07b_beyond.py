@@ -17,10 +17,10 @@
 # schedule, weight decay, dropout, batch norm, label smoothing, batch size, augmentation and the epoch budget. Each
 # trial trains one network (seed 0) on the training split and is scored by its validation accuracy after its last
 # epoch; a median pruner stops trials that trail the others at the same stage of their budget. The test set is
-# not touched during the study. The best trial's configuration is then retrained over five seeds and evaluated on
-# the test set once, alone, with test-time flip averaging (the mean softmax of an image and its mirror image) and as
-# a five-member ensemble (the mean softmax of the seeds), each reported as its own row. The same recipe, without
-# flips, is retrained on MNIST. `fcnbook tune` runs such a study; see {doc}`../intro`.
+# not touched during the study. The chosen configuration is then retrained over five seeds and evaluated on the
+# test set once: one network at a time, as a five-member ensemble (the mean softmax of the seeds) and, when the
+# recipe was trained on mirrored images, with test-time flip averaging (the mean softmax of an image and its
+# mirror image), each reported as its own row. The same recipe, without flips, is retrained on MNIST. `fcnbook tune` runs such a study; see {doc}`../intro`.
 
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
