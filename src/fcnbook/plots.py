@@ -188,7 +188,7 @@ def style(table: pd.DataFrame, digits: int = 4):
     """A pandas Styler: counts as integers, p-values with two significant digits, the rest ``digits`` decimals."""
     fmt = {}
     for c in table.select_dtypes("number").columns:
-        if pd.api.types.is_integer_dtype(table[c]) or c in ("n", "diverged"):
+        if pd.api.types.is_integer_dtype(table[c]) or c in ("n", "diverged") or c.endswith(" s"):  # seconds
             fmt[c] = "{:.0f}"
         else:
             fmt[c] = (lambda p: html.escape(p_value(p))) if " p" in f" {c}" else f"{{:.{digits}f}}"
