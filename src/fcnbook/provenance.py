@@ -76,7 +76,8 @@ def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
 
 def section_totals(provenance: pd.DataFrame) -> pd.DataFrame:
     """Configurations, runs and training minutes per section of a :func:`table`."""
-    t = provenance.assign(runs=provenance["seeds"].str.count(",") + 1)
+    t = provenance.assign(runs=provenance["seeds"].str.count(",") + 1,
+                          section=provenance["section"].replace("", "no section (make bench)"))
     out = t.groupby("section", sort=False).agg(configurations=("key", "size"), runs=("runs", "sum"),
                                                minutes=("training s", "sum"))
     out["minutes"] = out["minutes"] / 60
