@@ -186,3 +186,13 @@ def test_a_killed_worker_trial_is_retried_and_the_study_completes(tmp_path, post
     # the retry is the same trial again: whatever had been sampled before the kill is fixed in it
     assert all(retried[0].params[k] == v for k, v in study.trials[killed].params.items())
     assert by_state.get("COMPLETE", 0) + by_state.get("PRUNED", 0) >= 4 and "RUNNING" not in by_state
+
+
+def test_show_into_a_closed_pipe_stops_quietly(tmp_path):
+    cli(tmp_path, "--study", "p", "--trials", "1", "--profile", "quick", "--no-progress")
+    env = dict(os.environ, FCNBOOK_RESULTS=str(tmp_path))
+    p = subprocess.Popen([sys.executable, "-m", "fcnbook", "tune", "--show", "p"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # like `| head` that has gone before the table is printed
+    err = p.stderr.read()
+    assert p.wait(timeout=60) == 141 and "Traceback" not in err and "BrokenPipe" not in err

@@ -243,6 +243,17 @@ def _fresh_results(folder: str, parser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``fcnbook``'s entry point: the exit status of the verb."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader of our output went away (``| head``): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verb in ("train", "book", "tune"):
