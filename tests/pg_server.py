@@ -11,27 +11,18 @@ that user, and ``initdb``, ``pg_ctl`` and so the server itself are started with 
 ``user=``/``group=``, which set them in the child before exec; no ``runuser``/PAM involved). As any other user the
 server runs as that user.
 
-A test file uses it through a module-scoped fixture of its own (``tests/conftest.py`` defines none), and a fresh
-database per test so that tests do not see each other's tables::
+A test file uses it through a module-scoped fixture of its own (``tests/conftest.py`` defines none), built from
+:func:`postgres_fixture`, and a fresh database per test so that tests do not see each other's tables::
 
     import pytest
 
-    from pg_server import PostgresNotFound, PostgresServer
+    from pg_server import postgres_fixture
 
-    @pytest.fixture(scope="module")
-    def postgres():
-        try:
-            server = PostgresServer()
-        except PostgresNotFound as e:
-            pytest.skip(str(e))
-        with server:
-            yield server
+    postgres = pytest.fixture(scope="module")(postgres_fixture)
 
     def test_something(postgres, request):
         url = postgres.create_database(request.node.name)  # postgresql+psycopg://fcnbook@127.0.0.1:PORT/test_something
         ...
-
-:func:`postgres_fixture` is that fixture body, for ``pytest.fixture(scope="module")(postgres_fixture)``.
 """
 
 from __future__ import annotations

@@ -32,13 +32,18 @@ def test_server_runs_privately(postgres):
         assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (True,)
 
 
-def test_sqlalchemy_selects_one(postgres):
-    engine = sqlalchemy.create_engine(postgres.url)
+def scalar(url: str, sql: str):
+    """One value of ``sql`` through SQLAlchemy on ``url`` (the engine disposed of afterwards)."""
+    engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(sqlalchemy.text("select 1")).scalar_one() == 1
+            return conn.execute(sqlalchemy.text(sql)).scalar_one()
     finally:
         engine.dispose()
+
+
+def test_sqlalchemy_selects_one(postgres):
+    assert scalar(postgres.url, "select 1") == 1
 
 
 def test_databases_are_independent(postgres):
@@ -50,12 +55,7 @@ def test_databases_are_independent(postgres):
     with psycopg.connect(postgres.dsn_for("independent_b")) as conn:
         exists = conn.execute("select to_regclass('public.t') is not null").fetchone()[0]
         assert not exists
-    engine = sqlalchemy.create_engine(first)
-    try:
-        with engine.connect() as conn:
-            assert conn.execute(sqlalchemy.text("select x from t")).scalar_one() == 7
-    finally:
-        engine.dispose()
+    assert scalar(first, "select x from t") == 7
 
 
 def test_create_database_rejects_names_a_url_would_mangle(postgres):

@@ -153,11 +153,11 @@ def probabilities(model: FCN, x: torch.Tensor, flip: bool = False) -> torch.Tens
 def _extra_test_figures(model: FCN, data, members: list[int], seeds: list[int]) -> dict:
     """Test accuracy with flip averaging (FashionMNIST), and of the members' ensemble (mean softmax)."""
     y, out = data.y_test, {}
-    plain = probabilities(model, data.x_test)
     flipped = probabilities(model, data.x_test, flip=True) if model.config.dataset == "fashion" else None
     if flipped is not None:
         out["tta_flip_test_accuracy"] = (flipped.argmax(-1) == y).double().mean(1).tolist()
-    if len(members) > 1:
+    if len(members) > 1:  # (a lone network's plain test figures come from evaluate already)
+        plain = probabilities(model, data.x_test)
         ens = {"seeds": [seeds[s] for s in members],
                "test_accuracy": (plain[members].mean(0).argmax(-1) == y).double().mean().item()}
         if flipped is not None:
