@@ -23,60 +23,14 @@ import json
 from pathlib import Path
 
 from fcnbook import experiments
-from fcnbook.flops import run_flops
+from fcnbook.budget import book_budget
 
 HERE = Path(__file__).resolve().parent
 
 
-def split_sizes(config) -> tuple[int, int, int]:
-    """(n_train, n_val, n_test) that ``fcnbook.data.load_for(config)`` gives, from the label files alone.
-
-    Reads only the two IDX label files (numpy, no torch, no image decoding), and splits them with the same
-    :func:`fcnbook.data.stratified_split` as ``load``.
-    """
-    from fcnbook.data import FOLDERS, read_idx, stratified_split
-    from fcnbook.paths import data_dir
-
-    raw = data_dir() / FOLDERS[config.dataset] / "raw"
-    labels = read_idx(raw / "train-labels-idx1-ubyte")
-    n_test = len(read_idx(raw / "t10k-labels-idx1-ubyte"))
-    train_idx, val_idx = stratified_split(labels, config.val_fraction, config.split_seed)
-    n_train = len(train_idx) if config.subset is None else config.subset
-    return n_train, len(val_idx), n_test
-
-
 def budget(profile: str = "full") -> dict:
-    """Per-configuration and per-section FLOPs of ``profile``; GFLOP figures are for all seeds together.
-
-    Returns
-    -------
-    dict
-        ``profile``, ``seeds``, ``sections`` (name -> ``{"configs", "runs", "gflop", "probe_gflop"}``),
-        ``configs`` (one row per configuration), ``total_gflop`` and ``probe_gflop`` (the training-probe
-        passes, not in ``total_gflop``).
-    """
-    S = experiments.settings(profile)
-    n_seeds = len(S["seeds"])
-    sizes: dict[tuple, tuple[int, int, int]] = {}
-    rows, sections = [], {}
-    for section, configs in experiments.book_configs(profile).items():
-        sec = sections[section] = {"configs": len(configs), "runs": len(configs) * n_seeds, "gflop": 0.0,
-                                   "probe_gflop": 0.0}
-        for config in configs:
-            shape = (config.dataset, config.subset, config.val_fraction, config.split_seed)
-            if shape not in sizes:
-                sizes[shape] = split_sizes(config)
-            n_train, n_val, n_test = sizes[shape]
-            base = run_flops(config, n_train, n_val, n_test)
-            probe = run_flops(config, n_train, n_val, n_test, n_probe=min(n_val, n_train)) - base
-            row = {"section": section, "key": config.key(), "label": config.label(), "dataset": config.dataset,
-                   "epochs": config.epochs, "seeds": n_seeds, "n_train": n_train, "n_val": n_val,
-                   "n_test": n_test, "gflop": base * n_seeds / 1e9, "probe_gflop": probe * n_seeds / 1e9}
-            rows.append(row)
-            sec["gflop"] += row["gflop"]
-            sec["probe_gflop"] += row["probe_gflop"]
-    return {"profile": profile, "seeds": S["seeds"], "sections": sections, "configs": rows,
-            "total_gflop": sum(r["gflop"] for r in rows), "probe_gflop": sum(r["probe_gflop"] for r in rows)}
+    """:func:`fcnbook.budget.book_budget` (kept under this name for scripts that import it)."""
+    return book_budget(profile)
 
 
 def sgemm_peak(peak: float | None) -> tuple[float, str]:

@@ -92,6 +92,47 @@ def jupyter_book(book: Path = BOOK, config: Path = CONFIG, builder: str = "html"
     return book / "_build" / builder / "index.html"
 
 
+def _start_timing(profile: str, only: list[str], pdf: bool) -> dict:
+    """What a build's timing record knows before it starts: the declared runs and how many the store holds.
+
+    A full-profile build that must train measures the sgemm peak before it starts and again when it ends, so that
+    its FLOP bound (:mod:`fcnbook.budget`) uses the machine's speed of that hour, not of another day.
+    """
+    from . import budget, experiments, store
+    from .paths import results_dir
+
+    root = results_dir()
+    seeds = experiments.settings(profile)["seeds"]
+    configs = [c for declared in experiments.book_configs(profile).values() for c in declared]
+    stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
+    svd = len(list((root / "svd").glob("*.json"))) if (root / "svd").is_dir() else 0
+    cost = budget.book_budget(profile)
+    timing = {"profile": profile, "only": list(only), "pdf": pdf, "runs": len(configs) * len(seeds),
+              "runs_stored_at_start": stored, "svd_entries_at_start": svd, "gflop": round(cost["total_gflop"], 1),
+              "probe_gflop": round(cost["probe_gflop"], 1), "sections": {}, "started": time.strftime(
+                  "%Y-%m-%dT%H:%M:%S%z")}
+    if profile == "full" and stored < timing["runs"]:
+        timing["sgemm_gflops_before"] = round(budget.sgemm_gflops(), 1)
+    return timing
+
+
+def _finish_timing(timing: dict, total: float, *, failed: list[str], problems: bool) -> None:
+    """Complete the build's timing record (total, peak RSS, machine, sgemm peak after) and append it to the store."""
+    import resource
+
+    from . import budget, environment
+    from .train import TRAINING_CODE_VERSION
+
+    if "sgemm_gflops_before" in timing:
+        timing["sgemm_gflops_after"] = round(budget.sgemm_gflops(), 1)
+    # ru_maxrss of the waited-for children (the section kernels, Jupyter Book) is the largest one's, in kB on Linux.
+    timing |= {"total_s": round(total, 1), "failed": failed, "problems": problems,
+               "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+               "code_version": TRAINING_CODE_VERSION, "machine": environment.describe("cpu")}
+    path = budget.record(timing)
+    print(f"[book] timing recorded in {path}", flush=True)
+
+
 def _workdir_copy(workdir: Path) -> tuple[Path, Path]:
     """Copy the book's sources and ``_config.yml`` into ``workdir`` (same layout); return (book, config)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -150,6 +191,7 @@ def build_book(
         raise ValueError(f"book/_toc.yml lists sections whose source does not exist: {', '.join(missing)}")
     failed: dict[str, str] = {}
     start = time.perf_counter()
+    timing = _start_timing(profile, only, pdf)
     for name in names:
         out = book / "sections" / f"{name}.ipynb"
         if only and name not in only:
@@ -165,10 +207,13 @@ def build_book(
         except SectionError as e:
             failed[name] = str(e)
             print(f"[book] {name}: FAILED ({time.perf_counter() - t0:.1f} s): {e}", flush=True)
+        timing["sections"][name] = round(time.perf_counter() - t0, 2)
     problems = [f"section {n} failed: {msg}" for n, msg in failed.items()]
     index = book / "_build" / "html" / "index.html"
     try:
+        t0 = time.perf_counter()
         index = jupyter_book(book, config)
+        timing["jupyter_book_s"] = round(time.perf_counter() - t0, 2)
         if pdf and not failed:
             from fcnbook.pdf import build_pdf
 
@@ -176,6 +221,7 @@ def build_book(
     except BookError as e:
         problems.append(str(e))
     print(f"[book] total {time.perf_counter() - start:.1f} s", flush=True)
+    _finish_timing(timing, time.perf_counter() - start, failed=list(failed), problems=bool(problems))
     if problems:
         head = f"book build failed; failed sections: {', '.join(failed) or 'none'}"
         if pdf and failed:
