@@ -88,9 +88,7 @@ def _book_budget():
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
 def test_book_budget_counts_every_declared_configuration_once(profile, monkeypatch):
-    from fcnbook import experiments
-
-    from fcnbook import budget
+    from fcnbook import budget, experiments
 
     monkeypatch.setattr(budget, "split_sizes", lambda config: (config.subset or 54_000, 6_000, 10_000))
     out = budget.book_budget(profile)
