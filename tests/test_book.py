@@ -338,6 +338,14 @@ def test_quick_book_builds_every_section(built):
     # No parameter cell reaches a page.
     summary = (html_dir / "sections" / "10_summary.html").read_text()
     assert 'long_epochs = None' not in summary and "# Parameters" not in summary
+    # The build timed itself into the run store it trained into (fcnbook.budget).
+    from fcnbook import budget
+
+    (entry,) = budget.builds(html_dir.parents[3] / "results")
+    assert entry["profile"] == "quick" and list(entry["sections"]) == sections.toc_sections()
+    assert entry["runs_stored_at_start"] == 0 and entry["runs"] > 0 and not entry["failed"]
+    assert entry["total_s"] == pytest.approx(seconds, abs=5.0)
+    assert "sgemm_gflops_before" not in entry  # the peak is measured for full builds that train, only
 
 
 _LOADING_RELS = {"stylesheet", "preload", "icon", "modulepreload", "prefetch"}

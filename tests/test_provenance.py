@@ -49,6 +49,45 @@ def test_verify_passes_on_untouched_records_and_fails_on_an_altered_one(stored):
                for line in lines)
 
 
+def test_verify_retrains_with_the_records_thread_count(monkeypatch, tmp_path):
+    """A record made with one thread is re-made with one thread, whatever the current setting, and then exactly."""
+    import torch
+
+    from fcnbook import train
+
+    splits = make_splits()
+    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runner.run(CONFIG, [0, 1], progress=False, root=tmp_path)
+    finally:
+        torch.set_num_threads(before)
+    seen, real = [], train.fit
+    monkeypatch.setattr(train, "fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    lines = []
+    assert provenance.verify(2, tmp_path, rng_seed=0, log=lines.append)
+    assert seen == [1, 1] and torch.get_num_threads() == before
+    assert all("exact" in line for line in lines)
+
+
+def test_verify_of_a_record_made_with_more_threads_than_cpus_here_uses_the_tolerance(stored, monkeypatch):
+    import torch
+
+    from fcnbook import train
+
+    for seed in (0, 1):
+        path = store.record_path(CONFIG, seed, stored)
+        record = json.loads(path.read_text())
+        record["machine"]["torch_threads"] = 4096
+        path.write_text(json.dumps(record))
+    seen, real = [], train.fit
+    monkeypatch.setattr(train, "fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    lines = []
+    assert provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert seen == [torch.get_num_threads()] * 2 and all("|diff| <=" in line for line in lines)
+
+
 def test_verify_refuses_an_empty_store_and_a_bad_sample(tmp_path):
     with pytest.raises(ValueError, match="no records of training code version"):
         provenance.verify(1, tmp_path)

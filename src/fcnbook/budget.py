@@ -137,3 +137,30 @@ def latest_from_empty(root: Path | None = None, profile: str = "full") -> dict |
 def target_minutes(bound_min: float) -> float:
     """The issue's budget for a build whose counted work takes ``bound_min`` minutes at the sgemm peak."""
     return TARGET_FACTOR * bound_min + TARGET_EXTRA_MIN
+
+
+def build_text(entry: dict) -> str:
+    """A timed build in one paragraph: wall time, where it went, and the issue's budget for it."""
+    minutes = entry["total_s"] / 60
+    sections = sorted(entry["sections"].items(), key=lambda kv: -kv[1])
+    top = ", ".join(f"{name} {s / 60:.1f}" for name, s in sections[:3])
+    work = (entry["gflop"] + entry["probe_gflop"]) / 1e3
+    peaks = [entry[k] for k in ("sgemm_gflops_before", "sgemm_gflops_after") if k in entry]
+    m = entry["machine"]
+    text = (f"Full book from an empty store (`make book RETRAIN=1`, i.e. `fcnbook book --profile full --retrain`): "
+            f"**{minutes:.1f} min** of wall time on {entry['started'][:10]} ({m['cores']}-core {m['cpu']}, "
+            f"{m['torch_threads']} threads, training code version {entry['code_version']}, commit {m['commit']}), "
+            f"all {entry['runs']} runs trained and the SVD chapter's cache filled; the longest sections took "
+            f"{top} min, Jupyter Book {entry.get('jupyter_book_s', 0) / 60:.1f} min; the largest process peaked at "
+            f"{entry['peak_rss_children_mb'] / 1024:.2f} GiB.")
+    if peaks:
+        peak = max(peaks)  # the faster reading: the stricter bound
+        bound = work * 1e3 / peak / 60
+        target = target_minutes(bound)
+        verdict = "met" if minutes <= target else "**not met**"
+        text += (f" Its counted matmul work, {work:.1f} TFLOP (training, validation, training-probe and test "
+                 f"passes), takes {bound:.1f} min at the sgemm peak measured around the build "
+                 f"({' and '.join(f'{p:.0f}' for p in peaks)} GFLOP/s before and after; the faster is used), so the "
+                 f"performance issue's budget of {TARGET_FACTOR} x bound + {TARGET_EXTRA_MIN:.0f} min is "
+                 f"{target:.1f} min: {verdict} ({minutes / bound:.1f} x the bound).")
+    return text

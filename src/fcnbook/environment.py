@@ -60,17 +60,18 @@ def _static() -> dict:
         "cpu": cpu_model(), "cores": cores, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_bf16": _bf16_flags(),
         "python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-        "mkl": mkl.group(1) if mkl else None, "torch_threads": torch.get_num_threads(),
-        "commit": _git_commit(),
+        "mkl": mkl.group(1) if mkl else None, "commit": _git_commit(),
     }
 
 
 def describe(device: str = "cpu") -> dict:
     """The machine a run on ``device`` used: CPU model, cores, library versions, GPU name, git commit."""
+    import torch
+
     info = dict(_static())
+    # Read now, not cached: a process may change it (numbers can depend on it, see fcnbook.provenance.verify).
+    info["torch_threads"] = torch.get_num_threads()
     info["device"] = str(device)
     if str(device).startswith("cuda"):
-        import torch
-
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info

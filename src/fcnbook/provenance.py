@@ -184,6 +184,10 @@ def readme_block(root: Path | None = None) -> str:
               "the one the report's original code ran (see the book's reproduction notes)."]
     study = study_line(root)
     lines += ["", study] if study else []
+    from .budget import build_text, latest_from_empty
+
+    build = latest_from_empty(root)
+    lines += ["", build_text(build)] if build else []
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -200,7 +204,33 @@ def update_readme(path: Path, root: Path | None = None) -> bool:
 
 def _same_machine(record: dict, here: dict) -> bool:
     m = record.get("machine") or {}
-    return all(m.get(k) == here.get(k) for k in ("cpu", "torch")) and record.get("device") == here.get("device")
+    same = all(m.get(k) == here.get(k) for k in ("cpu", "torch")) and record.get("device") == here.get("device")
+    # MKL splits some products differently with another thread count (a 784-700 layer at batch 64 changed in the
+    # fourth decimal of its loss between 1 and 2 threads), so the thread count is part of "the same machine".
+    return same and m.get("torch_threads", here.get("torch_threads")) == here.get("torch_threads")
+
+
+def _threads_of(record: dict) -> int | None:
+    """The record's torch thread count, when this machine can run it (else None: keep the current setting)."""
+    import os
+
+    n = (record.get("machine") or {}).get("torch_threads")
+    return n if isinstance(n, int) and 1 <= n <= (os.cpu_count() or 1) else None
+
+
+def _fit_with_threads(threads: int | None, *args, **kwargs):
+    """``fit(*args, **kwargs)`` with ``threads`` torch threads (if given), the previous setting restored after."""
+    import torch
+
+    from .train import fit
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return fit(*args, **kwargs)
+    finally:
+        torch.set_num_threads(before)
 
 
 def compare(record: dict, result) -> dict:
@@ -220,13 +250,15 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
            log: Callable[[str], None] = print) -> bool:
     """Retrain ``sample`` randomly chosen current records and compare them with what is stored.
 
-    Exact equality (history, test accuracy, every prediction) is required when a record was made on the same
-    CPU model with the same torch and device; otherwise the test accuracy must agree within :data:`TOLERANCE`.
+    Each record is retrained with the torch thread count it was made with (when this machine has that many
+    CPUs). Exact equality (history, test accuracy, every prediction) is required when a record was made on
+    the same CPU model with the same torch, device and thread count; otherwise the test accuracy must agree
+    within :data:`TOLERANCE`.
     Returns True when every sampled record passes; each comparison is printed through ``log``.
     """
     from .data import load_for
     from .environment import describe
-    from .train import TRAINING_CODE_VERSION, fit, resolve_device
+    from .train import TRAINING_CODE_VERSION, resolve_device
 
     if not isinstance(sample, int) or sample < 1:
         raise ValueError(f"sample must be an integer >= 1 (got {sample!r})")
@@ -244,9 +276,10 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
         if splits.checksum != record["data_checksum"]:
             log(f"SKIP {config.label()} seed {record['seed']}: made on other data (checksum differs)")
             continue
-        result = fit(config, record["seed"], data=splits, device=dev, progress=False)
+        threads = _threads_of(record)
+        result = _fit_with_threads(threads, config, record["seed"], data=splits, device=dev, progress=False)
         c = compare(record, result)
-        exact = _same_machine(record, here)
+        exact = _same_machine(record, here | {"torch_threads": threads or here.get("torch_threads")})
         if exact:
             passed = c["history_max_abs_diff"] == 0 and c["predictions_differing"] == 0 and c["epochs"]
             rule = "exact (same CPU model, torch and device)"

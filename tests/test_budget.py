@@ -1,0 +1,82 @@
+"""fcnbook.budget: the build timing records, the README's sentence about them, and the sgemm peak."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fcnbook import budget
+
+MACHINE = {"cores": 2, "cpu": "Test CPU", "torch_threads": 2, "commit": "abc1234"}
+
+
+def _entry(**changes) -> dict:
+    entry = {"profile": "full", "only": [], "failed": [], "runs": 135, "runs_stored_at_start": 0,
+             "svd_entries_at_start": 0, "gflop": 300_000.0, "probe_gflop": 0.0, "started": "2026-11-30T05:00:00",
+             "sections": {"02_baseline": 60.0, "07_tuned": 600.0, "09_svd_classifier": 300.0},
+             "jupyter_book_s": 30.0, "total_s": 1800.0, "peak_rss_children_mb": 2048.0, "code_version": 3,
+             "machine": MACHINE, "sgemm_gflops_before": 400.0, "sgemm_gflops_after": 500.0}
+    return entry | changes
+
+
+def test_records_append_and_torn_lines_are_skipped(tmp_path):
+    budget.record(_entry(total_s=1.0), tmp_path)
+    with open(budget.timings_path(tmp_path), "a") as f:
+        f.write('{"total_s": 3, "profi')  # a build killed mid-write
+        f.write("\n[1, 2]\n")
+    budget.record(_entry(total_s=2.0), tmp_path)
+    assert [b["total_s"] for b in budget.builds(tmp_path)] == [1.0, 2.0]
+    assert budget.builds(tmp_path / "nowhere") == []
+
+
+def test_latest_from_empty_takes_only_complete_full_builds_from_an_empty_store(tmp_path):
+    assert budget.latest_from_empty(tmp_path) is None
+    budget.record(_entry(total_s=10.0), tmp_path)
+    for partial in ({"runs_stored_at_start": 5}, {"svd_entries_at_start": 1}, {"only": ["02_baseline"]},
+                    {"failed": ["07_tuned"]}, {"profile": "quick"}):
+        budget.record(_entry(total_s=99.0, **partial), tmp_path)
+    assert budget.latest_from_empty(tmp_path)["total_s"] == 10.0
+    budget.record(_entry(total_s=20.0), tmp_path)
+    assert budget.latest_from_empty(tmp_path)["total_s"] == 20.0
+
+
+def test_write_failure_is_reported_not_raised(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    budget.record(_entry(), blocker)  # timings/ cannot be made under a file
+    assert "could not record the build's timing" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("total_s, verdict", [(1800.0, "**not met**"), (600.0, "met")])
+def test_build_text_computes_the_bound_and_the_verdict(total_s, verdict):
+    text = budget.build_text(_entry(total_s=total_s))
+    # 300 TFLOP at the faster reading, 500 GFLOP/s: 600 s = 10.0 min; budget 1.25 x 10 + 3 = 15.5 min.
+    assert "takes 10.0 min at the sgemm peak" in text and "is 15.5 min" in text
+    assert text.endswith(f"{verdict} ({total_s / 600:.1f} x the bound).")
+    assert f"**{total_s / 60:.1f} min**" in text and "07_tuned 10.0, 09_svd_classifier 5.0" in text
+
+
+def test_build_text_without_a_peak_states_no_verdict():
+    entry = _entry()
+    del entry["sgemm_gflops_before"], entry["sgemm_gflops_after"]
+    assert "met" not in budget.build_text(entry)
+
+
+def test_readme_block_carries_the_latest_build(tmp_path, monkeypatch):
+    from fcnbook import provenance
+
+    monkeypatch.setattr(provenance, "results_rows", lambda root=None: [])
+    monkeypatch.setattr(provenance, "study_line", lambda root=None: "")
+    assert "Full book from an empty store" not in provenance.readme_block(tmp_path)
+    budget.record(_entry(), tmp_path)
+    assert budget.build_text(_entry()) in provenance.readme_block(tmp_path)
+
+
+def test_sgemm_gflops_is_a_positive_rate():
+    assert budget.sgemm_gflops(n=128, repeats=2) > 0
+
+
+def test_timing_lines_are_json(tmp_path):
+    path = budget.record(_entry(), tmp_path)
+    assert json.loads(path.read_text().splitlines()[0])["runs"] == 135
