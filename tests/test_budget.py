@@ -80,3 +80,36 @@ def test_sgemm_gflops_is_a_positive_rate():
 def test_timing_lines_are_json(tmp_path):
     path = budget.record(_entry(), tmp_path)
     assert json.loads(path.read_text().splitlines()[0])["runs"] == 135
+
+
+def _latest() -> dict:
+    from fcnbook.paths import project_root
+
+    return json.loads((project_root() / "benchmarks" / "latest.json").read_text())
+
+
+def test_readme_benchmark_table_is_generated_from_latest_json():
+    """The README's performance figures are never typed: its block equals what benchmarks/latest.json gives."""
+    from fcnbook import provenance
+    from fcnbook.paths import project_root
+
+    text = (project_root() / "README.md").read_text()
+    start, end = text.index(budget.BENCH_START), text.index(budget.BENCH_END) + len(budget.BENCH_END)
+    assert text[start:end] == provenance.bench_block(), "run `python -m fcnbook.provenance` and commit README.md"
+
+
+def test_bench_block_states_the_measured_figures_and_verdicts():
+    latest = _latest()
+    latest |= {"stacked_epoch_per_seed_s": 0.5, "sgemm_gflops": 400.0, "epoch_gflop": 100.0}
+    latest["targets"]["percent_of_peak"] |= {"value": 50.0, "met": False}
+    block = budget.bench_block(latest)
+    # (c): 100 GFLOP in 0.5 s at a 400 GFLOP/s peak is 50.0 %.
+    assert "| (c) fcnbook, five seeds stacked, per seed | 0.500 | 50.0 |" in block
+    assert "(c) at 50.0 % of the sgemm peak (>= 75 %: **not met**)" in block
+
+
+def test_bench_block_without_bf16_leaves_its_columns_empty():
+    latest = _latest() | {"bf16": None, "accuracy": None}
+    block = budget.bench_block(latest)
+    assert "| (d) matmul peak, `torch.mm` 4096 x 4096 | " in block and "bf16 stacked" not in block
+    assert all(line.count("|") == 7 for line in block.splitlines() if line.startswith("| ("))

@@ -192,11 +192,23 @@ def readme_block(root: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def bench_block(latest: Path | None = None) -> str:
+    """The README's performance table, from ``benchmarks/latest.json`` (what the last ``make bench`` measured)."""
+    from .budget import bench_block as block
+    from .paths import project_root
+
+    return block(json.loads(Path(latest or project_root() / "benchmarks" / "latest.json").read_text()))
+
+
 def update_readme(path: Path, root: Path | None = None) -> bool:
-    """Replace the generated block of the README at ``path``; True when it changed."""
-    text = Path(path).read_text()
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    new = text[:start] + readme_block(root) + text[end:]
+    """Replace the generated blocks of the README at ``path`` (results, benchmark); True when it changed."""
+    from .budget import BENCH_END, BENCH_START
+
+    text = new = Path(path).read_text()
+    for first, last, block in ((README_START, README_END, lambda: readme_block(root)),
+                               (BENCH_START, BENCH_END, bench_block)):
+        start, end = new.index(first), new.index(last) + len(last)
+        new = new[:start] + block() + new[end:]
     if new != text:
         Path(path).write_text(new)
     return new != text
