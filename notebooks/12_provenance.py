@@ -19,7 +19,7 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import plots, provenance
+from fcnbook import budget, plots, provenance
 from fcnbook.train import TRAINING_CODE_VERSION
 
 # %% tags=["parameters"]
@@ -48,10 +48,24 @@ display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION) + " " + p
     provenance.stored(code_version=TRAINING_CODE_VERSION, study=True))))
 
 # %% [markdown]
+# ## What a build from an empty store costs
+#
+# Every build of the book records its own timing in the results folder (`timings/book.jsonl`); the newest
+# complete build of this profile that started from an empty store is shown here, with the counted matmul work
+# of its runs and the sgemm peak measured around it.
+
+# %% tags=["remove-input"]
+build = budget.latest_from_empty(profile=profile)
+display(Markdown(budget.build_text(build) if build else "No complete build of this profile from an empty store "
+                 "has been timed in this results folder yet; `make book RETRAIN=1` records one."))
+plots.style(budget.section_table(build), digits=1) if build else None
+
+# %% [markdown]
 # ## How to verify
 #
 # `fcnbook verify --sample 2` retrains two randomly chosen records of the current training code and compares
 # them with what is stored: history, test accuracy and every test prediction must be identical when the record
-# was made on the same CPU model with the same torch version (a member of a stacked run computes exactly what a
-# lone run of its seed computes); on another machine the test accuracy must agree within 0.01 and the observed
+# was made on the same CPU model with the same torch version and thread count (a member of a stacked run
+# computes exactly what a lone run of its seed computes; `verify` retrains with the record's thread count, since
+# some products round differently with another one); on another machine the test accuracy must agree within 0.01 and the observed
 # differences are printed. `make book RETRAIN=1` recomputes every result into a fresh results folder.

@@ -113,3 +113,10 @@ def test_bench_block_without_bf16_leaves_its_columns_empty():
     block = budget.bench_block(latest)
     assert "| (d) matmul peak, `torch.mm` 4096 x 4096 | " in block and "bf16 stacked" not in block
     assert all(line.count("|") == 7 for line in block.splitlines() if line.startswith("| ("))
+
+
+def test_section_table_adds_up_to_the_build():
+    table = budget.section_table(_entry())
+    assert list(table.index) == ["02_baseline", "07_tuned", "09_svd_classifier", "Jupyter Book",
+                                 "total (with start-up and the records)"]
+    assert table.loc["07_tuned", "minutes"] == 10.0 and table.loc["07_tuned", "share of the build (%)"] == 600 / 18
