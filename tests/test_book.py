@@ -277,7 +277,10 @@ def _trivial(name: str, text: str) -> str:
 
 
 @pytest.mark.slow
-def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path):
+def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path, monkeypatch, capsys):
+    from fcnbook import budget
+
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path / "results"))  # the build's timing record goes there
     src = tmp_path / "notebooks"
     src.mkdir()
     names = sections.toc_sections()
@@ -295,6 +298,8 @@ def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path
     assert (html_dir / "index.html").is_file()  # the book was still built, -W and all
     assert "OK-1 02_baseline" in (html_dir / "sections" / "02_baseline.html").read_text()
     assert "summary broke" in (html_dir / "sections" / "10_summary.html").read_text()
+    (timed,) = budget.builds(tmp_path / "results")
+    assert timed["failed"] == ["10_summary"] and timed["problems"] and list(timed["sections"]) == names
 
     # --only: the named section is re-executed, the others keep their last execution; one never executed
     # (its notebook removed here) runs too.
@@ -302,7 +307,11 @@ def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path
     (src / "10_summary.py").write_text(_trivial("10_summary", 'print("SUMMARY-OK")'))
     (src / "05_initialization.py").write_text(_trivial("05_initialization", 'print("RAN-AGAIN")'))
     (work / "book" / "sections" / "05_initialization.ipynb").unlink()
+    # A build whose timing cannot be made is still built (and says so).
+    monkeypatch.setattr(bookbuild, "_start_timing", lambda *a: 1 / 0)
     index = bookbuild.build_book("quick", only=["10_summary"], notebooks=src, workdir=work)
+    assert "this build is not timed (ZeroDivisionError" in capsys.readouterr().out
+    assert len(budget.builds(tmp_path / "results")) == 1
     assert "SUMMARY-OK" in (index.parent / "sections" / "10_summary.html").read_text()
     assert "OK-1 02_baseline" in (index.parent / "sections" / "02_baseline.html").read_text()
     assert "RAN-AGAIN" in (index.parent / "sections" / "05_initialization.html").read_text()

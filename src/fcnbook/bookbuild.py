@@ -191,7 +191,11 @@ def build_book(
         raise ValueError(f"book/_toc.yml lists sections whose source does not exist: {', '.join(missing)}")
     failed: dict[str, str] = {}
     start = time.perf_counter()
-    timing = _start_timing(profile, only, pdf)
+    try:  # the timing record is a by-product: a failure to make it never stops the build
+        timing = _start_timing(profile, only, pdf)
+    except Exception as exc:  # noqa: BLE001
+        print(f"[book] this build is not timed ({type(exc).__name__}: {exc})", flush=True)
+        timing = None
     for name in names:
         out = book / "sections" / f"{name}.ipynb"
         if only and name not in only:
@@ -207,13 +211,15 @@ def build_book(
         except SectionError as e:
             failed[name] = str(e)
             print(f"[book] {name}: FAILED ({time.perf_counter() - t0:.1f} s): {e}", flush=True)
-        timing["sections"][name] = round(time.perf_counter() - t0, 2)
+        if timing is not None:
+            timing["sections"][name] = round(time.perf_counter() - t0, 2)
     problems = [f"section {n} failed: {msg}" for n, msg in failed.items()]
     index = book / "_build" / "html" / "index.html"
     try:
         t0 = time.perf_counter()
         index = jupyter_book(book, config)
-        timing["jupyter_book_s"] = round(time.perf_counter() - t0, 2)
+        if timing is not None:
+            timing["jupyter_book_s"] = round(time.perf_counter() - t0, 2)
         if pdf and not failed:
             from fcnbook.pdf import build_pdf
 
@@ -221,7 +227,8 @@ def build_book(
     except BookError as e:
         problems.append(str(e))
     print(f"[book] total {time.perf_counter() - start:.1f} s", flush=True)
-    _finish_timing(timing, time.perf_counter() - start, failed=list(failed), problems=bool(problems))
+    if timing is not None:
+        _finish_timing(timing, time.perf_counter() - start, failed=list(failed), problems=bool(problems))
     if problems:
         head = f"book build failed; failed sections: {', '.join(failed) or 'none'}"
         if pdf and failed:
