@@ -286,3 +286,36 @@ def test_threaded_predict_equals_one_predict_call(workers, monkeypatch):
     calls.clear()
     svd_study.predict(est, x_new[:150], workers=workers)  # too few rows for two blocks: one call
     assert calls == [150]
+
+
+@pytest.mark.parametrize("dataset", ["fashion", "mnist"])
+def test_resubstitution_classifies_the_support_vectors_only_and_agrees_exactly(dataset):
+    """Oracle: the accuracy of predicting every training image, on real pixels (a default SVC, 2 000 images)."""
+    from fcnbook.comparisons import original_svc
+    from fcnbook.data import DataError, load
+
+    try:
+        splits = load(dataset, normalization=svd_study.PIXELS, subset=2000)
+    except DataError:
+        pytest.skip(f"{dataset} not fetched")
+    x, y = splits.x_train.numpy(), splits.y_train.numpy()
+    est = original_svc().fit(x, y)
+    accuracy, classified = svd_study.resubstitution_accuracy(est, x, y, check=300)
+    assert accuracy == float(np.mean(est.predict(x) == y)) < 1.0  # some training images are misclassified
+    assert classified == len(est.support_) + 300 < len(y)
+
+
+def test_resubstitution_falls_back_to_every_image_when_the_check_fails():
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(400, 10)), rng.integers(0, 3, 400)  # noise: many training images come out wrong
+    est = SVC().fit(x, y)
+    truth = float(np.mean(est.predict(x) == y))
+
+    class Pretending:  # claims no support vectors: every image would be "provably right", which the check refutes
+        support_ = np.array([], dtype=int)
+        predict = est.predict
+
+    accuracy, classified = svd_study.resubstitution_accuracy(Pretending(), x, y, check=400)
+    assert (accuracy, classified) == (truth, 400) and truth < 1.0

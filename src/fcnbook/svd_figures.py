@@ -90,7 +90,9 @@ def styled_forensic_table(forensic: pd.DataFrame, P: float, full: dict | None = 
                      "predict train s": "{:.1f}", "predict test s": "{:.1f}"}
                     | {c: "{:.4f}" for c in t.columns[1:4]})
             .set_caption("Default SVC() on raw FashionMNIST pixels, scored on the images it was fitted on "
-                         f"(resubstitution) and on the test set, next to the seed report's {P:.4f}."))
+                         f"(resubstitution) and on the test set, next to the seed report's {P:.4f}. predict train "
+                         "s: the time to score the training images (only the support vectors and a check sample "
+                         "of the rest need classifying, unless the entry was made before that shortcut)."))
 
 
 # ----------------------------------------------------------------------------------------------- study

@@ -187,10 +187,14 @@ def forensic_sentence(forensic: pd.DataFrame, extrapolated: dict | None, P: floa
     if full is not None:
         where = full.get("machine") or {}
         on = f" on {where['cpu']} with {where['cores']} cores" if where else ""
+        classified = full.get("train_images_classified") or full["n_train"]
+        how = "to classify its own training images" if classified >= full["n_train"] else (
+            f"to score its own training images (it classified {images(classified)} of them: the support vectors, "
+            "and others as a check; an image that is a support vector of none of the pairwise classifiers is "
+            "always classified correctly)")
         text += (f" The fit on all {images(full['n_train'])} images of the training split was measured, not "
                  f"extrapolated, once{on}: {full['fit_seconds'] / 60:.1f} min to fit and "
-                 f"{full['predict_train_seconds'] / 60:.1f} min to classify its own training images, "
-                 f"{images(full['n_support'])} support vectors")
+                 f"{full['predict_train_seconds'] / 60:.1f} min {how}, {images(full['n_support'])} support vectors")
         if extrapolated is not None:
             ex = extrapolated["split"]
             text += (f"; the subset curve's straight line had predicted {ex['train_accuracy']:.4f} and "
