@@ -160,6 +160,9 @@ def test_forensic_sentence_rests_on_the_measured_whole_split_when_there_is_one()
     assert "measured, not extrapolated, once: 10.0 min to fit and 20.0 min" in text
     assert f"had predicted {ex['split']['train_accuracy']:.4f}" in text
     assert f"{0.9150 - ex['split']['train_accuracy']:+.4f}" in text
+    assert "20.0 min to classify its own training images" in text  # an entry made before the shortcut
+    shortcut = svd_report.forensic_sentence(f, ex, P, shortened=False, full=full | {"train_images_classified": 21000})
+    assert "20.0 min to score its own training images (it classified 21\u2009000 of them" in shortcut
 
 
 # ----------------------------------------------------------------------------------------------- figures
