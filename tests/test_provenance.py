@@ -103,3 +103,34 @@ def test_readme_results_table_is_generated_from_the_shipped_store():
     shipped = ROOT / "results"  # named: other tests point FCNBOOK_RESULTS at their own folders
     assert text[start:end] == provenance.readme_block(shipped), \
         "run `python -m fcnbook.provenance` and commit README.md"
+
+
+def test_compare_stores_finds_identical_different_and_missing_records(stored, tmp_path_factory, capsys):
+    import shutil
+
+    from fcnbook.cli import main
+
+    other = tmp_path_factory.mktemp("retrained")
+    shutil.copytree(stored / "runs", other / "runs")
+    lines = []
+    c = provenance.compare_stores(other, stored, log=lines.append)
+    assert (c["compared"], c["identical"], c["different"], c["missing"]) == (2, 2, 0, 0)
+    assert lines == ["2 of 2 records identical to the stored ones, 0 different; 0 with no stored counterpart"]
+    assert main(["verify", "--against", str(other)]) == 0  # FCNBOOK_RESULTS is the fixture's store
+
+    path = store.record_path(CONFIG, 1, other)
+    record = json.loads(path.read_text())
+    record["history"]["val_loss"][-1] += 1e-12  # one rounding step in one metric is a difference
+    path.write_text(json.dumps(record))
+    extra = store.record_path(CONFIG.replace(epochs=3), 0, other)
+    extra.parent.mkdir(parents=True)
+    extra.write_text(json.dumps(json.loads(store.record_path(CONFIG, 0, other).read_text())
+                                | {"key": CONFIG.replace(epochs=3).key()}))
+    c = provenance.compare_stores(other, stored, log=lambda line: None)
+    assert (c["compared"], c["identical"], c["different"], c["missing"]) == (2, 1, 1, 1)
+    assert c["differences"][0]["seed"] == 1
+    assert main(["verify", "--against", str(other)]) == 1
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["verify", "--against", str(other / "nothing")])
+    assert e.value.code == 2 and "holds no run records" in capsys.readouterr().err

@@ -139,11 +139,15 @@ def target_minutes(bound_min: float) -> float:
     return TARGET_FACTOR * bound_min + TARGET_EXTRA_MIN
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def build_text(entry: dict) -> str:
     """A timed build in one paragraph: wall time, where it went, and the issue's budget for it."""
     minutes = entry["total_s"] / 60
     sections = sorted(entry["sections"].items(), key=lambda kv: -kv[1])
-    top = ", ".join(f"{name} {s / 60:.1f}" for name, s in sections[:3])
+    top = ", ".join(f"{name} {_duration(s)}" for name, s in sections[:3])
     work = (entry["gflop"] + entry["probe_gflop"]) / 1e3
     peaks = [entry[k] for k in ("sgemm_gflops_before", "sgemm_gflops_after") if k in entry]
     m = entry["machine"]
@@ -151,7 +155,7 @@ def build_text(entry: dict) -> str:
             f"**{minutes:.1f} min** of wall time on {entry['started'][:10]} ({m['cores']}-core {m['cpu']}, "
             f"{m['torch_threads']} threads, training code version {entry['code_version']}, commit {m['commit']}), "
             f"all {entry['runs']} runs trained and the SVD chapter's cache filled; the longest sections took "
-            f"{top} min, Jupyter Book {entry.get('jupyter_book_s', 0) / 60:.1f} min; the largest process peaked at "
+            f"{top}, Jupyter Book {_duration(entry.get('jupyter_book_s', 0))}; the largest process peaked at "
             f"{entry['peak_rss_children_mb'] / 1024:.2f} GiB.")
     if peaks:
         peak = max(peaks)  # the faster reading: the stricter bound

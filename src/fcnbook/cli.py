@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import sys
+from pathlib import Path
 
 from . import interrupts
 from .config import AUGMENTS, DATASETS, INITS, NORMALIZATIONS, OPTIMIZERS, PRECISIONS, SCHEDULES, RunConfig, check_seeds
@@ -153,11 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="retrain randomly chosen stored records and compare them",
                        description="Retrain K randomly chosen run records of the current training code alone and "
                                    "compare history, test accuracy and predictions with what is stored: exactly "
-                                   "on the CPU model and torch that made them, else the test accuracy within "
-                                   "0.01. Exit 1 when any differs.")
+                                   "on the CPU model, torch and thread count that made them, else the test "
+                                   "accuracy within 0.01. With --against DIR, compare a whole retrained results "
+                                   "folder with the stored records instead, exactly. Exit 1 when any differs.")
     v.add_argument("--sample", type=int, default=2, metavar="K", help="records to retrain (default 2)")
     v.add_argument("--seed", type=int, default=None, help="seed of the random choice (default: a new choice)")
     v.add_argument("--device", default="cpu", help="device to retrain on (default cpu)")
+    v.add_argument("--against", metavar="DIR", default=None,
+                   help="train nothing: compare every record of the results folder DIR (e.g. results-retrain/ "
+                        "after `make book RETRAIN=1`) with the stored one of the same configuration and seed")
     v.set_defaults(subparser=v)
     return parser
 
@@ -229,7 +234,6 @@ def _data(args) -> int:
 def _fresh_results(folder: str, parser) -> None:
     """Point ``FCNBOOK_RESULTS`` (inherited by the section kernels) at ``folder``, which must be empty or new."""
     import os
-    from pathlib import Path
 
     from .paths import project_root
 
@@ -270,6 +274,14 @@ def _main(argv: list[str] | None) -> int:
         if args.verb == "verify":
             from .provenance import verify
 
+            if args.against is not None:
+                from .provenance import compare_stores
+
+                try:
+                    c = compare_stores(Path(args.against).expanduser())
+                except ValueError as exc:
+                    _fail(args.subparser, str(exc))
+                return 0 if c["compared"] and not c["different"] else 1
             if args.sample < 1:
                 _fail(args.subparser, f"--sample must be an integer >= 1 (got {args.sample})")
             try:

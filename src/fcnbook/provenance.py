@@ -214,6 +214,49 @@ def update_readme(path: Path, root: Path | None = None) -> bool:
     return new != text
 
 
+def compare_stores(other: Path, root: Path | None = None, *, log: Callable[[str], None] = print) -> dict:
+    """Every current run record under ``other`` (e.g. a ``--retrain`` folder) against the same key and seed here.
+
+    Nothing is trained. A record is ``identical`` when its history (every compared metric), test loss, test
+    accuracy, divergence and all test predictions equal the stored ones, and ``different`` otherwise (each
+    printed through ``log`` with its test-accuracy difference); ``missing`` counts records with no counterpart.
+
+    Returns
+    -------
+    dict
+        ``compared``, ``identical``, ``different``, ``missing`` (counts) and ``differences`` (one dict each).
+    """
+    from .train import TRAINING_CODE_VERSION
+
+    other = Path(other)
+    if not (other / "runs").is_dir():
+        raise ValueError(f"--against {other} holds no run records (no runs/ folder)")
+    here = {(r["key"], r["seed"]): r for r in stored(root, TRAINING_CODE_VERSION, study=True)}
+    out = {"compared": 0, "identical": 0, "different": 0, "missing": 0, "differences": []}
+    for record in stored(other, TRAINING_CODE_VERSION, study=True):
+        mine = here.get((record["key"], record["seed"]))
+        if mine is None:
+            out["missing"] += 1
+            continue
+        out["compared"] += 1
+        same = (all(mine["history"].get(m) == record["history"].get(m) for m in COMPARED)
+                and all(mine.get(k) == record.get(k) for k in ("test_loss", "test_accuracy", "diverged",
+                                                                 "test_predictions")))
+        if same:
+            out["identical"] += 1
+            continue
+        out["different"] += 1
+        config = RunConfig.from_dict(record["config"])
+        diff = {"label": config.label(), "seed": record["seed"], "test_accuracy": record.get("test_accuracy"),
+                "stored": mine.get("test_accuracy")}
+        out["differences"].append(diff)
+        log(f"DIFFERENT {diff['label']} seed {diff['seed']}: test accuracy {diff['test_accuracy']} here "
+            f"{diff['stored']} stored")
+    log(f"{out['identical']} of {out['compared']} records identical to the stored ones, {out['different']} "
+        f"different; {out['missing']} with no stored counterpart")
+    return out
+
+
 def _same_machine(record: dict, here: dict) -> bool:
     m = record.get("machine") or {}
     same = all(m.get(k) == here.get(k) for k in ("cpu", "torch")) and record.get("device") == here.get("device")
