@@ -50,9 +50,9 @@ display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION) + " " + p
 # %% [markdown]
 # ## What a build from an empty store costs
 #
-# Every build of the book records its own timing in the results folder (`timings/book.jsonl`); the newest
-# complete build of this profile that started from an empty store is shown here, with the counted matmul work
-# of its runs and the sgemm peak measured around it.
+# Every build of the book that computes something records its own timing in the results folder
+# (`timings/book.jsonl`); the newest complete build of this profile that started from an empty store is shown
+# here, with the counted matmul work of its runs and the sgemm peak measured around it.
 
 # %% tags=["remove-input"]
 build = budget.latest_from_empty(profile=profile)

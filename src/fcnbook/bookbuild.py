@@ -92,8 +92,11 @@ def jupyter_book(book: Path = BOOK, config: Path = CONFIG, builder: str = "html"
     return book / "_build" / builder / "index.html"
 
 
-def _start_timing(profile: str, only: list[str], pdf: bool) -> dict:
+def _start_timing(profile: str, only: list[str], pdf: bool) -> dict | None:
     """What a build's timing record knows before it starts: the declared runs and how many the store holds.
+
+    ``None`` (no record) when the store holds every declared run and SVD entries: such a build computes nothing,
+    and not recording it keeps the shipped ``results/timings`` unchanged by an ordinary ``make book``.
 
     A full-profile build that must train measures the sgemm peak before it starts and again when it ends, so that
     its FLOP bound (:mod:`fcnbook.budget`) uses the machine's speed of that hour, not of another day.
@@ -106,6 +109,8 @@ def _start_timing(profile: str, only: list[str], pdf: bool) -> dict:
     configs = [c for declared in experiments.book_configs(profile).values() for c in declared]
     stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
     svd = len(list((root / "svd").glob("*.json"))) if (root / "svd").is_dir() else 0
+    if stored == len(configs) * len(seeds) and svd:
+        return None
     cost = budget.book_budget(profile)
     timing = {"profile": profile, "only": list(only), "pdf": pdf, "runs": len(configs) * len(seeds),
               "runs_stored_at_start": stored, "svd_entries_at_start": svd, "gflop": round(cost["total_gflop"], 1),
