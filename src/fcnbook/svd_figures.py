@@ -69,13 +69,18 @@ def forensic_figure(forensic: pd.DataFrame, extrapolated: dict | None, P: float,
     return fig
 
 
+#: The book's table padding (``fcnbook.plots.style``): numbers in adjacent columns never run together.
+PADDING = [{"selector": "th, td", "props": "padding: 0.15em 0.7em;"}]
+
+
 def styled_accuracy_table(table: pd.DataFrame, devices: str):
     return (table.set_index(["dataset", "model"]).style
             .format({"training images": images, "test accuracy": "{:.4f}", "SD": "{:.4f}", "fit s": "{:.1f}",
                      "predict s": "{:.2f}"}, na_rep="")
             .set_caption("Test accuracy of every method on both datasets. SD: between seeds (networks only). fit s: "
                          f"training time (networks: per seed, on {devices}); predict s: time to classify the 10 000 "
-                         "test images."))
+                         "test images.")
+            .set_table_styles(PADDING))
 
 
 def styled_forensic_table(forensic: pd.DataFrame, P: float, full: dict | None = None):
@@ -92,7 +97,8 @@ def styled_forensic_table(forensic: pd.DataFrame, P: float, full: dict | None = 
             .set_caption("Default SVC() on raw FashionMNIST pixels, scored on the images it was fitted on "
                          f"(resubstitution) and on the test set, next to the seed report's {P:.4f}. predict train "
                          "s: the time to score the training images (only the support vectors and a check sample "
-                         "of the rest need classifying, unless the entry was made before that shortcut)."))
+                         "of the rest need classifying, unless the entry was made before that shortcut).")
+            .set_table_styles(PADDING))
 
 
 # ----------------------------------------------------------------------------------------------- study
