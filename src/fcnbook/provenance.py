@@ -337,7 +337,7 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
         exact = _same_machine(record, here | {"torch_threads": threads or here.get("torch_threads")})
         if exact:
             passed = c["history_max_abs_diff"] == 0 and c["predictions_differing"] == 0 and c["epochs"]
-            rule = "exact (same CPU model, torch and device)"
+            rule = f"exact (same CPU model, torch and device, {threads or here.get('torch_threads')} threads)"
         else:
             passed = abs(c["test_accuracy_diff"]) <= TOLERANCE
             rule = f"|diff| <= {TOLERANCE} (made on {(record.get('machine') or {}).get('cpu', 'an unrecorded CPU')})"
