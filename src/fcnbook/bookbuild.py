@@ -106,12 +106,13 @@ def _start_timing(profile: str, only: list[str], pdf: bool) -> dict | None:
 
     root = results_dir()
     seeds = experiments.settings(profile)["seeds"]
-    configs = [c for declared in experiments.book_configs(profile).values() for c in declared]
+    declared = experiments.book_configs(profile)
+    configs = [c for section in declared.values() for c in section]
     stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
     svd = len(list((root / "svd").glob("*.json"))) if (root / "svd").is_dir() else 0
     if stored == len(configs) * len(seeds) and svd:
         return None
-    cost = budget.book_budget(profile)
+    cost = budget.book_budget(profile, declared)
     timing = {"profile": profile, "only": list(only), "pdf": pdf, "runs": len(configs) * len(seeds),
               "runs_stored_at_start": stored, "svd_entries_at_start": svd, "gflop": round(cost["total_gflop"], 1),
               "probe_gflop": round(cost["probe_gflop"], 1), "sections": {}, "started": time.strftime(

@@ -37,8 +37,11 @@ def split_sizes(config) -> tuple[int, int, int]:
     return n_train, len(val_idx), n_test
 
 
-def book_budget(profile: str = "full") -> dict:
+def book_budget(profile: str = "full", declared: dict | None = None) -> dict:
     """Per-configuration and per-section matmul FLOPs of ``profile``; GFLOP figures are for all seeds together.
+
+    ``declared``: the profile's :func:`fcnbook.experiments.book_configs`, when the caller has it already (it
+    reads the stored study).
 
     Each run costs ``epochs`` x (training + one validation pass) + one test pass; ``probe_gflop`` is the
     evaluation of the training probe after every epoch (training code version 3), kept apart so that totals stay
@@ -57,7 +60,7 @@ def book_budget(profile: str = "full") -> dict:
     n_seeds = len(S["seeds"])
     sizes: dict[tuple, tuple[int, int, int]] = {}
     rows, sections = [], {}
-    for section, configs in experiments.book_configs(profile).items():
+    for section, configs in (declared or experiments.book_configs(profile)).items():
         sec = sections[section] = {"configs": len(configs), "runs": len(configs) * n_seeds, "gflop": 0.0,
                                    "probe_gflop": 0.0}
         for config in configs:

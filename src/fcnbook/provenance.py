@@ -172,6 +172,7 @@ def study_line(root: Path | None = None) -> str:
 
 def readme_block(root: Path | None = None) -> str:
     """The README's results table as Markdown, between its generated-block markers."""
+    from .budget import build_text, latest_from_empty
     from .train import TRAINING_CODE_VERSION
 
     lines = [README_START, "", "| configuration (Table 1 row) | seed report (its tuned network for the study's "
@@ -184,8 +185,6 @@ def readme_block(root: Path | None = None) -> str:
               "the one the report's original code ran (see the book's reproduction notes)."]
     study = study_line(root)
     lines += ["", study] if study else []
-    from .budget import build_text, latest_from_empty
-
     build = latest_from_empty(root)
     lines += ["", build_text(build)] if build else []
     lines += ["", README_END]
