@@ -70,6 +70,7 @@ bench: setup data
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf book/_build book/sections

@@ -29,8 +29,8 @@ from quiet import busy_fraction, wait_quiet
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from fcnbook.environment import cpu_model
-from fcnbook.flops import epoch_flops, layer_sizes, matmul_flops
+from fcnbook.machine import cpu_model
+from fcnbook.stats.flops import epoch_flops, layer_sizes, matmul_flops
 
 HERE = Path(__file__).resolve().parent
 SEEDS = [0, 1, 2, 3, 4]
@@ -153,7 +153,7 @@ class Tutorial:
 def time_fit(config, seeds, epochs: int, splits, device: str) -> tuple[list[float], float]:
     """``epochs`` timed epochs of ``fit`` after one discarded warm-up epoch (stacked seeds: seconds per seed), and
     the CPU/wall of the whole fit."""
-    from fcnbook.train import fit
+    from fcnbook.training.fit import fit
 
     with Clock() as c:
         res = fit(config.replace(epochs=1 + epochs), seeds, data=splits, device=device, progress=False)
@@ -221,9 +221,10 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
 
     from fcnbook.config import RunConfig
-    from fcnbook.data import load, load_raw, stratified_split
+    from fcnbook.data.indices import stratified_split
+    from fcnbook.data.splits import load, load_raw
     from fcnbook.paths import data_dir
-    from fcnbook.train import TRAINING_CODE_VERSION
+    from fcnbook.version import TRAINING_CODE_VERSION
 
     load_start = os.getloadavg()
     loads = [load_start[0]]

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from fcnbook.precision import bf16_support, cpu_flags
+from fcnbook.training.precision import bf16_support, cpu_flags
 
 #: Stacked fp32 epoch ÷ stacked bf16 epoch, the issue's target on a machine with AMX.
 SPEEDUP_TARGET = 2.5
@@ -24,7 +24,8 @@ def features(device: str) -> dict:
     """CPU features of this machine and whether ``device`` has fast bf16 matrix products.
 
     ``flags``: the bf16/AMX/AVX-512 flags of ``/proc/cpuinfo``; ``torch_cpu_capability``: which vectorised
-    kernels PyTorch picked; ``bf16_fast``, ``bf16_found``: :func:`fcnbook.precision.bf16_support` of ``device``;
+    kernels PyTorch picked; ``bf16_fast``, ``bf16_found``: :func:`fcnbook.training.precision.bf16_support` of
+    ``device``;
     ``amx``: the CPU has AMX-BF16 (the machines the speed-up target is about).
     """
     flags = sorted(f for f in cpu_flags() if any(w in f for w in FLAG_WORDS))
@@ -117,17 +118,18 @@ def compare(fp32: list[float], bf16: list[float]) -> dict:
 def accuracy_cost(profile: str, device: str, root=None, log=print) -> dict:
     """Test accuracy of the book's baseline and tuned network in fp32 and bf16, through the run store.
 
-    ``fcnbook.runner.run`` reuses every stored record and trains (and stores) only what the store under ``root``
+    ``fcnbook.store.runner.run`` reuses every stored record and trains (and stores) only what the store under ``root``
     (default: the project's) lacks, so with the shipped store the fp32 side is instant and bf16 is trained once.
     """
-    from fcnbook import experiments, runner
+    from fcnbook.report import experiments
+    from fcnbook.store import runner
 
     S = experiments.settings(profile)
-    out = {"profile": profile, "seeds": S["seeds"], "root": None if root is None else str(root), "networks": {}}
+    out = {"profile": profile, "seeds": S.seeds, "root": None if root is None else str(root), "networks": {}}
     t0 = time.perf_counter()
     for name, config in (("baseline", experiments.baseline(S)), ("tuned", experiments.tuned(S))):
         pair = [config.replace(precision="fp32"), config.replace(precision="bf16")]
-        res = runner.run(pair, S["seeds"], device=device, progress=False, root=root, log=log)
+        res = runner.run(pair, S.seeds, device=device, progress=False, root=root, log=log)
         accs = [res.runs.loc[res.runs["key"] == c.key(), "test_accuracy"].astype(float).tolist() for c in pair]
         diverged = int(res.runs.loc[res.runs["key"] == pair[1].key(), "diverged"].sum())
         out["networks"][name] = {"label": config.label(), "epochs": config.epochs, "keys": [c.key() for c in pair],

@@ -1,10 +1,10 @@
 """Training FLOPs of the whole book under a profile, and the minutes they need at this machine's sgemm peak.
 
-What the book trains comes from its one declaration, :func:`fcnbook.experiments.book_configs`: every
+What the book trains comes from its one declaration, :func:`fcnbook.report.experiments.book_configs`: every
 configuration listed once, under the section that trains it first when the book is built in order (later
 sections reuse the stored runs). Each configuration is trained with the profile's seeds.
 
-Each run (one configuration, one seed) costs :func:`fcnbook.flops.run_flops`: ``epochs`` x (training on the
+Each run (one configuration, one seed) costs :func:`fcnbook.stats.flops.run_flops`: ``epochs`` x (training on the
 training split + one validation pass) + one test pass, the accounting of the book's earlier budgets. Since
 training code version 3 ``fit`` also evaluates a fixed training probe (as large as the validation split) after
 every epoch; that pass is reported beside the total, not in it, so the total stays comparable with figures
@@ -22,14 +22,14 @@ import argparse
 import json
 from pathlib import Path
 
-from fcnbook import experiments
-from fcnbook.budget import book_budget
+from fcnbook.report import experiments
+from fcnbook.report.budget import book_budget
 
 HERE = Path(__file__).resolve().parent
 
 
 def budget(profile: str = "full") -> dict:
-    """:func:`fcnbook.budget.book_budget` (kept under this name for scripts that import it)."""
+    """:func:`fcnbook.report.budget.book_budget` (kept under this name for scripts that import it)."""
     return book_budget(profile)
 
 
@@ -63,7 +63,7 @@ def main(argv=None) -> dict:
     total, probe = out["total_gflop"], out["probe_gflop"]
     runs = sum(s["runs"] for s in out["sections"].values())
     print(f"book profile {args.profile!r}: {len(out['configs'])} distinct configs x {len(out['seeds'])} seeds "
-          f"= {runs} runs (fcnbook.experiments.book_configs)")
+          f"= {runs} runs (fcnbook.report.experiments.book_configs)")
     print(f"{'section':20}{'configs':>8}{'runs':>6}{'GFLOP':>11}{'min @ peak':>12}{'+ probe GFLOP':>15}")
     for name, s in out["sections"].items():
         print(f"{name:20}{s['configs']:8d}{s['runs']:6d}{s['gflop']:11.0f}{s['gflop'] / peak / 60:12.2f}"

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fcnbook import tune
+from fcnbook.tuning import study as tune
 
 HERE = Path(__file__).resolve().parent
 TRIALS = [  # small and mid-sized networks of the full search space, 10 epochs each

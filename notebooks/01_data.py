@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, plots
+from fcnbook.data import splits as data
+from fcnbook.report import experiments, plots
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"

@@ -21,7 +21,9 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import experiments, findings, plots, runner
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -34,9 +36,9 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 variants = {"baseline": experiments.baseline(S, hidden=tuple(hidden), lr=lr)}
-res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
+res = S.results(variants.values())
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline learning curves: loss (left) and accuracy (right) of the training sample measured in evaluation mode (solid) and of the validation split (dashed); mean over seeds with a band of one SD.", "name": "fig-baseline-curves"}}
 fig = plots.learning_curves(res, variants)

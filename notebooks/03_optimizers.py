@@ -21,7 +21,9 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import experiments, findings, plots, runner
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -34,9 +36,9 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 grid = experiments.optimizer_grid(S, optimizers, lrs)
-res = runner.run(grid.values(), S["seeds"], device=device, progress=False)
+res = S.results(grid.values())
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "One column per optimizer, one colour per learning rate. Top: loss (log scale); bottom: accuracy; training sample in evaluation mode solid, validation dashed. Mean over seeds with a band of one SD; a cross on the epoch axis marks a run that diverged in that epoch, and the panel says over how many seeds the later means are taken.", "name": "fig-optimizers"}}
 fig = plots.curves_by_optimizer(res, grid)

@@ -21,7 +21,11 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, findings, plots, results, runner
+from fcnbook.data import indices
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
+from fcnbook.store import frames as results
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -33,10 +37,10 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 grid = experiments.dropout_grid(S, sorted({0.0, *dropouts}))
-res = runner.run(grid.values(), S["seeds"], device=device, progress=False)
-effects = results.effects(res, grid[0.0], grid, data.load_raw("fashion", train=False)[1].numpy())
+res = S.results(grid.values())
+effects = results.effects(res, grid[0.0], grid, indices.labels("fashion", train=False))
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline with dropout of increasing probability: loss and accuracy of the training sample measured in evaluation mode (solid, no units dropped) and of the validation split (dashed); mean over seeds with a band of one SD.", "name": "fig-dropout"}}
 fig = plots.learning_curves(res, grid)

@@ -23,7 +23,11 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, findings, plots, results, runner
+from fcnbook.data import indices
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
+from fcnbook.store import frames as results
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -34,11 +38,11 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 inits = experiments.initializers(S)
-res = runner.run(inits.values(), S["seeds"], device=device, progress=False)
+res = S.results(inits.values())
 default = next(iter(inits.values()))
-effects = results.effects(res, default, inits, data.load_raw("fashion", train=False)[1].numpy())
+effects = results.effects(res, default, inits, indices.labels("fashion", train=False))
 group = {g: {n: c for n, c in inits.items() if c is default or n.endswith(f"(report's {g})")} for g in ("code", "text")}
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "The report's code's initialisers against PyTorch's default: loss and accuracy of the training sample in evaluation mode (solid) and of the validation split (dashed), mean over seeds with a band of one SD.", "name": "fig-init-code"}}

@@ -20,7 +20,11 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, findings, plots, results, runner
+from fcnbook.data import indices
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
+from fcnbook.store import frames as results
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -31,10 +35,10 @@ seeds = None  # None: the profile's seeds
 subset = None  # None: the profile's training subset
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 variants = experiments.batch_norm(S)
-res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
-effects = results.effects(res, variants["baseline"], variants, data.load_raw("fashion", train=False)[1].numpy())
+res = S.results(variants.values())
+effects = results.effects(res, variants["baseline"], variants, indices.labels("fashion", train=False))
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline with and without batch normalisation: loss and accuracy of the training sample in evaluation mode (solid; batch norm on its running statistics) and of the validation split (dashed), mean over seeds with a band of one SD.", "name": "fig-batchnorm"}}
 fig = plots.learning_curves(res, variants)

@@ -21,7 +21,10 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, findings, plots, runner
+from fcnbook.data import splits as data
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -33,9 +36,9 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 variants = {"tuned 700-200-50": experiments.tuned(S, dataset)}
-res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
+res = S.results(variants.values())
 images, y_test = (t.numpy() for t in data.load_raw(dataset, train=False))
 predictions, classes = res.predictions(variants["tuned 700-200-50"]), data.CLASS_NAMES[dataset]
 

@@ -25,7 +25,10 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import beyond, experiments, plots, runner, tune
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import beyond
+from fcnbook.tuning import study as tune
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" (a tiny study, for the code path) or "full" (the stored study)
@@ -33,7 +36,7 @@ seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, seeds=seeds)
+S = experiments.settings(profile, seeds=seeds, lab=Lab(device))
 study = beyond.study_for(S)
 recipe = beyond.chosen(study)
 if recipe is None:
@@ -42,9 +45,9 @@ if recipe is None:
 else:
     mnist_recipe = beyond.chosen(study, "mnist")
     tuned = experiments.tuned(S)
-    res = runner.run([recipe], S["seeds"], device=device, progress=False)
-    mnist_res = runner.run([mnist_recipe], S["seeds"], device=device, progress=False)
-    tuned_res = runner.run([tuned], S["seeds"], device=device, progress=False)
+    res = S.results([recipe])
+    mnist_res = S.results([mnist_recipe])
+    tuned_res = S.results([tuned])
     facts = beyond.study_facts(study, tune.journal_path(study.study_name))
 
 # %% [markdown]

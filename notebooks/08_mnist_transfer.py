@@ -20,7 +20,10 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import data, experiments, findings, plots, runner
+from fcnbook.data import splits as data
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import findings
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -32,9 +35,9 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision)
+S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
 variants = experiments.mnist_transfer(S)
-res = runner.run(variants.values(), S["seeds"], device=device, progress=False)
+res = S.results(variants.values())
 images, y_test = (t.numpy() for t in data.load_raw("mnist", train=False))
 predictions = res.predictions(variants["tuned on MNIST"])
 

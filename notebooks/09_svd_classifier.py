@@ -27,13 +27,15 @@
 # Imports come before the parameters cell so that the parameters are what a reader sees first.
 from IPython.display import Markdown, display
 
-from fcnbook import experiments, paper, svd_figures, svd_report
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, paper, svd_figures
+from fcnbook.report.chapters import svd as svd_report
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
 svd_subset = None  # None: the profile's training images for the SVD classifier and PCA pipelines (full: all)
 svc_subset = None  # None: training images for every RBF-SVC fit, 20 000 in full, 1 000 in quick (at most svd_subset)
-ranks = None  # None: 1, 2, 3, 5, ..., 150 (fcnbook.svd_study.DEFAULT_RANKS)
+ranks = None  # None: 1, 2, 3, 5, ..., 150 (fcnbook.svd.study.DEFAULT_RANKS)
 forensic_sizes = None  # None: 2 000, 5 000, 10 000 and svc_subset images in full; svc_subset alone otherwise
 energy = 0.85  # fraction of variance PCA keeps in the pipelines
 device = "auto"  # for the networks, when they are not in the run store yet
@@ -45,9 +47,8 @@ subset = None  # None: the profile's training subset for the networks
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset,
-                         svd_subset=svd_subset, precision=precision)
-report = svd_report.study(S, svc_subset=svc_subset, ranks=ranks, forensic_sizes=forensic_sizes, energy=energy,
-                          device=device)
+                         svd_subset=svd_subset, precision=precision, lab=Lab(device))
+report = svd_report.study(S, svc_subset=svc_subset, ranks=ranks, forensic_sizes=forensic_sizes, energy=energy)
 text = svd_report.sentences(report)
 
 # %% tags=["remove-input"]

@@ -41,7 +41,9 @@
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from fcnbook import experiments, summary, summary_plots
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, summary_plots
+from fcnbook.report.chapters import summary
 
 # %% tags=["parameters"]
 profile = "full"      # "quick" or "full"
@@ -53,8 +55,8 @@ device = "auto"       # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision)
-result = summary.study(S, device=device)
+S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
+result = summary.study(S)
 text = summary.sentences(result)
 
 # %% tags=["remove-input"]

@@ -29,7 +29,9 @@
 # Imports come before the parameters cell, so that the parameters are what a reader sees first.
 from IPython.display import Markdown, display
 
-from fcnbook import experiments, protocol, summary_plots
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, summary_plots
+from fcnbook.report.chapters import protocol
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -40,14 +42,14 @@ device = "auto"  # "auto", "cpu" or "cuda"
 precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent GPUs
 
 # %% tags=["remove-cell"]
-S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision)
-result = protocol.study(S, device=device)
+S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
+result = protocol.study(S)
 text = protocol.sentences(result)
 short = experiments.is_shortened(S)
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Results below: profile **{S['profile']}**, {S['epochs']} epochs, seeds {', '.join(map(str, S['seeds']))}."
+    f"Results below: profile **{S.profile}**, {S.epochs} epochs, seeds {', '.join(map(str, S.seeds))}."
     + (" A shortened run: its numbers show that the chapter works, not what the protocols do." if short else "")))
 
 # %% [markdown]

@@ -19,8 +19,9 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook import budget, plots, provenance
-from fcnbook.train import TRAINING_CODE_VERSION
+from fcnbook.report import budget, plots
+from fcnbook.report.chapters import provenance
+from fcnbook.version import TRAINING_CODE_VERSION
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full": which sections' configurations the table is ordered by

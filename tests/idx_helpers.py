@@ -1,4 +1,4 @@
-"""Small synthetic IDX datasets for the data and fetch tests (written independently of fcnbook.fetch)."""
+"""Small synthetic IDX datasets for the data and fetch tests (written independently of fcnbook.data.fetch)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def synthetic_arrays(seed=0, train_counts=TRAIN_COUNTS, test_counts=TEST_COUNTS)
 
 
 def md5_table(arrays: dict[str, np.ndarray]) -> dict[str, str]:
-    """MD5 of each array's IDX encoding, in the shape of ``fcnbook.data.MD5[dataset]``."""
+    """MD5 of each array's IDX encoding, in the shape of ``fcnbook.data.splits.MD5[dataset]``."""
     return {name: hashlib.md5(idx_bytes(a)).hexdigest() for name, a in arrays.items()}
 
 

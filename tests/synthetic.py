@@ -3,7 +3,7 @@
 
 import torch
 
-from fcnbook.data import Splits
+from fcnbook.data.splits import Splits
 
 
 def make_splits(n_train=1200, n_val=300, n_test=300, dim=784, classes=10, seed=0, noise=1.0) -> Splits:
@@ -22,7 +22,7 @@ def make_splits(n_train=1200, n_val=300, n_test=300, dim=784, classes=10, seed=0
 
 def stop_after_checkpoint(monkeypatch, epoch: int, exc: type[BaseException] = KeyboardInterrupt) -> None:
     """Make ``fit`` raise ``exc`` right after writing the checkpoint of ``epoch`` (a kill at that moment)."""
-    from fcnbook import checkpoint
+    from fcnbook.training import checkpoint
 
     real = checkpoint.save
 

@@ -75,8 +75,8 @@ def test_report_figures(modules, capsys):
 
 def test_accuracy_cost_compares_both_precisions_per_network(modules, monkeypatch, capsys):
     _, bf = modules
-    from fcnbook import runner
-    from fcnbook.results import Results
+    from fcnbook.store import runner
+    from fcnbook.store.frames import Results
 
     calls = []
 

@@ -7,14 +7,19 @@ import math
 import pandas as pd
 import pytest
 
-from fcnbook import beyond, experiments, runner, search_space, tune
 from fcnbook.config import RunConfig
+from fcnbook.lab import Lab
+from fcnbook.report import experiments
+from fcnbook.report.chapters import beyond
+from fcnbook.store import runner
+from fcnbook.tuning import space as search_space
+from fcnbook.tuning import study as tune
 
 
 @pytest.fixture(scope="module")
 def study_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("beyond")
-    S = experiments.settings("quick")
+    S = experiments.settings("quick", lab=Lab("cpu", root=root))  # the lab runs the quick profile's tiny study
     study = beyond.study_for(S, root=root)
     return S, study, root
 
@@ -22,7 +27,8 @@ def study_root(tmp_path_factory):
 def test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one(study_root, tmp_path):
     S, study, root = study_root
     assert sum(tune.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
-    assert beyond.study_for(experiments.settings("full"), root=tmp_path) is None  # never starts the full study
+    full = experiments.settings("full", lab=Lab("cpu", root=tmp_path))
+    assert beyond.study_for(full, root=tmp_path) is None  # never starts the full study, even with a lab that trains
     assert experiments.beyond(experiments.settings("full"), root=tmp_path) == []
     assert [c.dataset for c in experiments.beyond(S, root=root)] == ["fashion", "mnist"]
 
@@ -47,13 +53,13 @@ def test_space_table_lists_every_parameter():
 def test_comparison_table_and_sentence_from_real_runs(study_root):
     S, study, root = study_root
     recipe = beyond.chosen(study).replace(augment="shift_flip")
-    res = runner.run([recipe], S["seeds"], root=root, progress=False)
+    res = runner.run([recipe], S.seeds, root=root, progress=False)
     tuned = experiments.tuned(S).replace(epochs=1)
-    tuned_res = runner.run([tuned], S["seeds"], root=root, progress=False)
+    tuned_res = runner.run([tuned], S.seeds, root=root, progress=False)
     table = beyond.comparison_table(res, recipe, tuned_res, tuned)
     one = table.loc["recipe, one network"]
     assert one["test acc."] == pytest.approx(res.runs["test_accuracy"].mean())
-    assert one["n"] == len(S["seeds"])
+    assert one["n"] == len(S.seeds)
     ens = res.records[0]["extra"]["ensemble"]
     assert table.loc["recipe, ensemble of 2", "test acc."] == ens["test_accuracy"]
     assert "recipe, one network, flip avg." in table.index and "recipe, ensemble of 2, flip avg." in table.index
@@ -65,7 +71,7 @@ def test_comparison_table_and_sentence_from_real_runs(study_root):
 
 def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monkeypatch):
     """``make book`` never starts a study: with none stored the chapter trains nothing and shows the command."""
-    from fcnbook import sections
+    from fcnbook.book import sections
 
     monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path / "results"))
     out = sections.run_section("07b_beyond", {"profile": "full"}, out=tmp_path / "b.ipynb")

@@ -1,7 +1,7 @@
 """The book machinery: sections and their parameters, papermill execution, the Jupyter Book build, the browser.
 
 Fast tests run throwaway notebooks listed in a throwaway ``_toc.yml``. The ``slow`` tests build the whole book
-with the quick profile, through :func:`fcnbook.bookbuild.build_book` exactly as ``fcnbook book --profile quick``
+with the quick profile, through :func:`fcnbook.book.build.build_book` exactly as ``fcnbook book --profile quick``
 does, into a temporary copy of the book (the user's ``book/`` and ``results/`` are never touched); the
 ``browser`` tests then open every built page in headless Chromium.
 """
@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fcnbook import bookbuild, sections
-from fcnbook.parameters import Expression, parse_parameter_value, parse_parameters_cell
+from fcnbook.book import build as bookbuild
+from fcnbook.book import sections
+from fcnbook.book.parameters import Expression, parse_parameter_value, parse_parameters_cell
 
 TINY = '''# %% [markdown]
 # # A tiny section
@@ -278,7 +279,7 @@ def _trivial(name: str, text: str) -> str:
 
 @pytest.mark.slow
 def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path, monkeypatch, capsys):
-    from fcnbook import budget
+    from fcnbook.report import budget
 
     monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path / "results"))  # the build's timing record goes there
     src = tmp_path / "notebooks"
@@ -347,8 +348,8 @@ def test_quick_book_builds_every_section(built):
     # No parameter cell reaches a page.
     summary = (html_dir / "sections" / "10_summary.html").read_text()
     assert 'long_epochs = None' not in summary and "# Parameters" not in summary
-    # The build timed itself into the run store it trained into (fcnbook.budget).
-    from fcnbook import budget
+    # The build timed itself into the run store it trained into (fcnbook.report.budget).
+    from fcnbook.report import budget
 
     (entry,) = budget.builds(html_dir.parents[3] / "results")
     assert entry["profile"] == "quick" and list(entry["sections"]) == sections.toc_sections()
@@ -464,13 +465,13 @@ POPPLER = ("pdfinfo", "pdftotext", "pdftoppm")
 
 @pytest.fixture(scope="module")
 def book_pdf(built):
-    """The quick book's PDF (``fcnbook.pdf.build_pdf`` on the book built above), and its build time."""
+    """The quick book's PDF (``fcnbook.book.pdf.build_pdf`` on the book built above), and its build time."""
     if not Path(CHROMIUM).exists() or not all(shutil.which(t) for t in POPPLER):
         if os.geteuid() != 0:
             pytest.skip("Chromium or poppler-utils missing and we are not root: sudo apt-get install -y chromium "
                         "poppler-utils")
         pytest.fail("Chromium or poppler-utils is not installed; run `make chromium poppler`")
-    from fcnbook.pdf import build_pdf
+    from fcnbook.book.pdf import build_pdf
 
     html_dir, _ = built
     book_dir = html_dir.parents[1]
@@ -509,7 +510,7 @@ def _words(text: str) -> str:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_pdf_is_the_whole_book_with_table_1_and_page_numbers(book_pdf):
-    from fcnbook import paper
+    from fcnbook.report import paper
 
     path, _ = book_pdf
     pages = _pages_of(path)

@@ -1,4 +1,4 @@
-"""fcnbook.budget: the build timing records, the README's sentence about them, and the sgemm peak."""
+"""fcnbook.report.budget: the build timing records, the README's sentence about them, and the sgemm peak."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from fcnbook import budget
+from fcnbook.book import readme
+from fcnbook.report import budget
+from fcnbook.training import precision
 
 MACHINE = {"cores": 2, "cpu": "Test CPU", "torch_threads": 2, "commit": "abc1234"}
 
@@ -65,17 +67,17 @@ def test_build_text_without_a_peak_states_no_verdict():
 
 
 def test_readme_block_carries_the_latest_build(tmp_path, monkeypatch):
-    from fcnbook import provenance
+    from fcnbook.report.chapters import provenance
 
     monkeypatch.setattr(provenance, "results_rows", lambda root=None: [])
     monkeypatch.setattr(provenance, "study_line", lambda root=None: "")
-    assert "Full book from an empty store" not in provenance.readme_block(tmp_path)
+    assert "Full book from an empty store" not in readme.readme_block(tmp_path)
     budget.record(_entry(), tmp_path)
-    assert budget.build_text(_entry()) in provenance.readme_block(tmp_path)
+    assert budget.build_text(_entry()) in readme.readme_block(tmp_path)
 
 
 def test_sgemm_gflops_is_a_positive_rate():
-    assert budget.sgemm_gflops(n=128, repeats=2) > 0
+    assert precision.sgemm_gflops(n=128, repeats=2) > 0
 
 
 def test_timing_lines_are_json(tmp_path):
@@ -91,12 +93,11 @@ def _latest() -> dict:
 
 def test_readme_benchmark_table_is_generated_from_latest_json():
     """The README's performance figures are never typed: its block equals what benchmarks/latest.json gives."""
-    from fcnbook import provenance
     from fcnbook.paths import project_root
 
     text = (project_root() / "README.md").read_text()
     start, end = text.index(budget.BENCH_START), text.index(budget.BENCH_END) + len(budget.BENCH_END)
-    assert text[start:end] == provenance.bench_block(), "run `python -m fcnbook.provenance` and commit README.md"
+    assert text[start:end] == readme.bench_block(), "run `python -m fcnbook.book.readme` and commit README.md"
 
 
 def test_bench_block_states_the_measured_figures_and_verdicts():

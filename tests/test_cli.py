@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fcnbook.cli import main, parse_seeds
+from fcnbook.cli.main import main, parse_seeds
 
 FCNBOOK = [sys.executable, "-m", "fcnbook"]
 HAVE_DATA = all((Path(os.environ.get("FCNBOOK_DATA", Path(__file__).parents[1] / "data")) / d / "raw").is_dir()
@@ -27,7 +27,7 @@ def run(*args, env=None):
 ])
 def test_bad_train_input_exits_2_with_one_line(args, capsys, monkeypatch):
     # Fail before any work: training or loading data here would be a bug.
-    monkeypatch.setattr("fcnbook.runner.run", lambda *a, **k: pytest.fail("trained despite bad input"))
+    monkeypatch.setattr("fcnbook.store.runner.run", lambda *a, **k: pytest.fail("trained despite bad input"))
     with pytest.raises(SystemExit) as exit_:
         main(["train", *args])
     assert exit_.value.code == 2
@@ -43,8 +43,8 @@ def test_entry_point_reports_bad_value_in_one_line():
 
 
 def test_bf16_is_refused_where_the_cpu_has_no_fast_bf16(monkeypatch, capsys):
-    monkeypatch.setattr("fcnbook.precision.cpu_flags", lambda: {"avx2", "fma"})
-    monkeypatch.setattr("fcnbook.runner.run", lambda *a, **k: pytest.fail("trained despite the refusal"))
+    monkeypatch.setattr("fcnbook.training.precision.cpu_flags", lambda: {"avx2", "fma"})
+    monkeypatch.setattr("fcnbook.store.runner.run", lambda *a, **k: pytest.fail("trained despite the refusal"))
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--precision", "bf16", "--device", "cpu"])
     err = capsys.readouterr().err
@@ -136,7 +136,7 @@ def test_train_json_then_reuse(tmp_path):
 
 def test_book_retrain_refuses_a_folder_that_holds_results(tmp_path, capsys, monkeypatch):
     """--retrain recomputes into a fresh folder: one that already holds files is refused before anything runs."""
-    monkeypatch.setattr("fcnbook.bookbuild.build_book", lambda **k: pytest.fail("built despite a bad --retrain"))
+    monkeypatch.setattr("fcnbook.book.build.build_book", lambda **k: pytest.fail("built despite a bad --retrain"))
     (tmp_path / "runs").mkdir()
     with pytest.raises(SystemExit) as e:
         main(["book", "--retrain", str(tmp_path)])
@@ -147,7 +147,7 @@ def test_book_retrain_refuses_a_folder_that_holds_results(tmp_path, capsys, monk
 def test_book_retrain_points_every_section_at_the_fresh_folder(tmp_path, monkeypatch):
     seen = {}
     monkeypatch.delenv("FCNBOOK_RESULTS", raising=False)
-    monkeypatch.setattr("fcnbook.bookbuild.build_book",
+    monkeypatch.setattr("fcnbook.book.build.build_book",
                         lambda **k: seen.setdefault("results", os.environ["FCNBOOK_RESULTS"]) and tmp_path)
     assert main(["book", "--profile", "quick", "--retrain", str(tmp_path / "fresh")]) == 0
     assert seen["results"] == str(tmp_path / "fresh") and (tmp_path / "fresh").is_dir()

@@ -1,4 +1,4 @@
-"""fcnbook.data on small synthetic IDX files (plus one slow check of the real ones)."""
+"""fcnbook.data.splits on small synthetic IDX files (plus one slow check of the real ones)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from fcnbook import data
 from fcnbook.config import RunConfig
-from fcnbook.idx import IDXError, read_idx
+from fcnbook.data import indices
+from fcnbook.data import splits as data
+from fcnbook.data.idx import IDXError, read_idx
 from idx_helpers import NAMES, TRAIN_COUNTS, synthetic_arrays, write_raw
 
 
@@ -125,7 +126,7 @@ def labels_with_counts(counts, seed=1):
 
 def test_stratified_split_proportions_and_partition():
     y = labels_with_counts(TRAIN_COUNTS)
-    tr, va = data.stratified_split(y, 0.1, seed=0)
+    tr, va = indices.stratified_split(y, 0.1, seed=0)
     assert np.all(np.diff(tr) > 0) and np.all(np.diff(va) > 0)
     assert np.array_equal(np.sort(np.concatenate([tr, va])), np.arange(len(y)))
     assert np.bincount(y[va]).tolist() == [round(0.1 * c) for c in TRAIN_COUNTS]
@@ -133,18 +134,18 @@ def test_stratified_split_proportions_and_partition():
 
 def test_stratified_split_is_deterministic_per_seed():
     y = labels_with_counts(TRAIN_COUNTS)
-    a, b, c = (data.stratified_split(y, 0.2, s)[1] for s in (3, 3, 4))
+    a, b, c = (indices.stratified_split(y, 0.2, s)[1] for s in (3, 3, 4))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
 def test_stratified_subset_balanced_and_capped():
     y = labels_with_counts(TRAIN_COUNTS)
-    idx = data.stratified_subset(y, 105, seed=0)
+    idx = indices.stratified_subset(y, 105, seed=0)
     counts = np.bincount(y[idx], minlength=10)
     assert len(np.unique(idx)) == 105 and counts.max() - counts.min() <= 1
-    assert np.array_equal(idx, data.stratified_subset(y, 105, seed=0))
+    assert np.array_equal(idx, indices.stratified_subset(y, 105, seed=0))
     y_small = labels_with_counts((3, 50, 50, 50))  # class 0 cannot give its share
-    counts = np.bincount(y_small[data.stratified_subset(y_small, 100, seed=1)])
+    counts = np.bincount(y_small[indices.stratified_subset(y_small, 100, seed=1)])
     assert counts[0] == 3 and sorted(counts[1:]) == [32, 32, 33]
 
 
@@ -238,7 +239,7 @@ def test_real_files_verify_and_load():
 def test_pixel_moments_equal_the_direct_float64_computation():
     import torch
 
-    from fcnbook.data import _pixel_moments
+    from fcnbook.data.splits import _pixel_moments
 
     raw = torch.randint(0, 256, (3000, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     x = raw.reshape(3000, -1).to(torch.float32).div_(255.0)  # the pixels exactly as load() scales them

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fcnbook import experiments as ex
-from fcnbook import paper
+from fcnbook.report import experiments as ex
+from fcnbook.report import paper
 
 TOC = Path(__file__).resolve().parents[1] / "book" / "_toc.yml"
 
@@ -27,8 +27,8 @@ def test_table1_applies_profile(profile):
     pairs = ex.table1(S)
     assert len(pairs) == 16
     for row, config in pairs:
-        want = S["long_epochs"] if row.tuned else S["epochs"]
-        assert config.epochs == want and config.subset == S["subset"]
+        want = S.long_epochs if row.tuned else S.epochs
+        assert config.epochs == want and config.subset == S.subset
         assert config.replace(epochs=row.config.epochs, subset=None) == row.config  # all else is the row's own
     assert pairs[0][1].key() == pairs[1][1].key()
     if profile == "full":

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from fcnbook import cache
-from fcnbook import checkpoint as ckpt
-from fcnbook.cache import CacheWarning
 from fcnbook.config import RunConfig
-from fcnbook.train import fit
+from fcnbook.store import cache
+from fcnbook.store.cache import CacheWarning
+from fcnbook.training import checkpoint as ckpt
+from fcnbook.training.fit import fit
 from synthetic import make_splits, stop_after_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def test_svd_cache_entries_are_computed_once_by_concurrent_processes(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from fcnbook import svd_study
+        from fcnbook.svd import study as svd_study
 
         def compute():
             with open({str(tmp_path / "computed")!r}, "a") as f:
@@ -303,7 +303,7 @@ def test_a_waiting_trainer_takes_over_when_the_first_is_killed(reference, tmp_pa
 def test_a_lock_left_by_a_killed_process_never_blocks(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
-        from fcnbook import cache
+        from fcnbook.store import cache
         with cache.lock({str(tmp_path)!r}, "some-config"):
             print("locked", flush=True)
             time.sleep(600)
@@ -451,7 +451,9 @@ def test_sigint_and_sigterm_stop_the_whole_book_build_in_one_line(tmp_path, sig,
     script = textwrap.dedent(f"""
         import functools, sys
         from pathlib import Path
-        from fcnbook import bookbuild, cli, sections
+        from fcnbook.book import build as bookbuild
+        from fcnbook.cli import main as cli
+        from fcnbook.book import sections
         sections.BOOK = Path({str(book)!r})
         bookbuild.build_book = functools.partial(bookbuild.build_book, notebooks=Path({str(tmp_path / "notebooks")!r}))
         bookbuild.BOOK = sections.BOOK
@@ -491,12 +493,13 @@ def test_sigkill_during_the_quick_book_then_rerun_builds_it_with_no_stale_sectio
     does, so the user's ``book/`` is never touched."""
     if not HAVE_DATA:
         pytest.skip("real data not available")
-    from fcnbook.sections import toc_sections
+    from fcnbook.book.sections import toc_sections
 
     results, work = tmp_path / "results", tmp_path / "work"
     script = textwrap.dedent(f"""
         import functools, sys
-        from fcnbook import bookbuild, cli
+        from fcnbook.book import build as bookbuild
+        from fcnbook.cli import main as cli
         bookbuild.build_book = functools.partial(bookbuild.build_book, workdir={str(work)!r})
         sys.exit(cli.main(["book", "--profile", "quick"]))
         """)

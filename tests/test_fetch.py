@@ -1,4 +1,4 @@
-"""fcnbook.fetch: restricted unpickling, IDX writing and fetching from fake offline sources."""
+"""fcnbook.data.fetch: restricted unpickling, IDX writing and fetching from fake offline sources."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
-from fcnbook import data, fetch
+from fcnbook.data import fetch
+from fcnbook.data import splits as data
 from idx_helpers import NAMES, idx_bytes, md5_table, synthetic_arrays, write_gz_source
 
 # --------------------------------------------------------------------------------------------- pickles

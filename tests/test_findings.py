@@ -1,12 +1,14 @@
-"""Every branch of fcnbook.findings on small hand-made results: the sentences say what the numbers say."""
+"""Every branch of fcnbook.report.chapters.findings on small hand-made results: the sentences say what the numbers
+say."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fcnbook import findings, paper
 from fcnbook.config import RunConfig
-from fcnbook.results import Results
+from fcnbook.report import paper
+from fcnbook.report.chapters import findings
+from fcnbook.store.frames import Results
 
 BASE = paper.BASELINE.replace(epochs=3, subset=3000)
 

@@ -1,13 +1,13 @@
-"""The FLOP counter (fcnbook.flops) against hand counts and PyTorch's FlopCounterMode."""
+"""The FLOP counter (fcnbook.stats.flops) against hand counts and PyTorch's FlopCounterMode."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fcnbook import flops
 from fcnbook.config import RunConfig
-from fcnbook.model import FCN
+from fcnbook.stats import flops
+from fcnbook.training.model import FCN
 
 
 def test_tiny_network_by_hand():
@@ -88,7 +88,7 @@ def _book_budget():
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
 def test_book_budget_counts_every_declared_configuration_once(profile, monkeypatch):
-    from fcnbook import budget, experiments
+    from fcnbook.report import budget, experiments
 
     monkeypatch.setattr(budget, "split_sizes", lambda config: (config.subset or 54_000, 6_000, 10_000))
     out = budget.book_budget(profile)
@@ -97,6 +97,6 @@ def test_book_budget_counts_every_declared_configuration_once(profile, monkeypat
     declared = {c.key(): c for declare in experiments.SECTIONS.values() for c in declare(S)}
     assert sorted(r["key"] for r in out["configs"]) == sorted(declared)
     expected = sum(flops.run_flops(c, c.subset or 54_000, 6_000, 10_000) for c in declared.values())
-    assert out["total_gflop"] * 1e9 == pytest.approx(expected * len(S["seeds"]), rel=1e-12)
+    assert out["total_gflop"] * 1e9 == pytest.approx(expected * len(S.seeds), rel=1e-12)
     assert sum(s["gflop"] for s in out["sections"].values()) == pytest.approx(out["total_gflop"], rel=1e-12)
     assert list(out["sections"]) == list(experiments.SECTIONS)

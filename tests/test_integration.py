@@ -3,14 +3,14 @@
 import pytest
 
 from fcnbook.config import RunConfig
-from fcnbook.train import fit
+from fcnbook.training.fit import fit
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def fashion():
-    from fcnbook.data import DataError, load
+    from fcnbook.data.splits import DataError, load
 
     try:
         return load("fashion")
@@ -29,7 +29,7 @@ def test_baseline_learns(fashion):
 
 
 def test_adam_lr_01_learns_far_less_than_lr_0001_and_second_run_reuses_the_records(fashion, tmp_path, monkeypatch):
-    from fcnbook import runner
+    from fcnbook.store import runner
 
     bad = RunConfig(optimizer="adam", lr=0.1, epochs=1, subset=5000)
     good = bad.replace(lr=1e-3)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from fcnbook.kernels import DropoutMasks, stacked_linear
+from fcnbook.training.kernels import DropoutMasks, stacked_linear
 
 
 @pytest.mark.parametrize("bias", [True, False])

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from fcnbook.config import RunConfig
-from fcnbook.kernels import DropoutMasks, stacked_linear
-from fcnbook.model import FCN
+from fcnbook.training.kernels import DropoutMasks, stacked_linear
+from fcnbook.training.model import FCN
 
 
 def oracle(config: RunConfig, seed: int) -> nn.Sequential:

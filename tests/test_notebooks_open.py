@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from fcnbook.book.sections import KERNELSPEC, NOTEBOOKS, ROOT
 from fcnbook.paths import data_dir
-from fcnbook.sections import KERNELSPEC, NOTEBOOKS, ROOT
 
 BIN = Path(sys.executable).parent
 HEADER = """\

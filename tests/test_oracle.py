@@ -3,7 +3,8 @@
 The oracle is what a reader of any PyTorch tutorial would write: ``nn.Sequential(nn.Linear, [nn.BatchNorm1d],
 nn.ReLU, ...)``, ``torch.optim.<Optimizer>``, mean ``F.cross_entropy``, ``zero_grad`` -> ``backward`` -> ``step``
 over mini-batches. It shares with ``fit`` only what a seed decides: the initial weights (copied out of a freshly
-built :class:`~fcnbook.model.FCN`, built as ``fit`` builds it), the mini-batch order (one ``torch.randperm`` per
+built :class:`~fcnbook.training.model.FCN`, built as ``fit`` builds it), the mini-batch order (one ``torch.randperm``
+per
 epoch from the run's order stream) and, with dropout, the masks (drawn from the run's dropout stream, applied as
 ``x * mask`` after each hidden ReLU). Everything else (stacked matmuls, per-member batch norm, the summed loss of a
 stack, one optimizer over stacked parameters, evaluation in chunks) is fcnbook's own and must give the same numbers:
@@ -35,11 +36,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import fcnbook.train as train_module
+import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
-from fcnbook.kernels import DropoutMasks
-from fcnbook.model import FCN
-from fcnbook.train import fit, stream_seeds, train_probe
+from fcnbook.training.fit import fit, stream_seeds, train_probe
+from fcnbook.training.kernels import DropoutMasks
+from fcnbook.training.model import FCN
 
 ATOL = {torch.float32: 1e-5, torch.float64: 1e-9}
 
@@ -51,7 +52,7 @@ BASE = RunConfig(hidden=(128, 32), batch_size=BATCH, epochs=3, subset=SUBSET)
 
 @pytest.fixture(scope="module")
 def data():
-    from fcnbook.data import DataError, load_for
+    from fcnbook.data.splits import DataError, load_for
 
     try:
         splits = load_for(BASE)
@@ -160,8 +161,8 @@ def plain_shift(images: torch.Tensor, dy: int, dx: int, flip: bool, background: 
 
 def oracle(config: RunConfig, seed: int, data) -> dict:
     """Train ``config`` with seed ``seed`` the textbook way; the figures fit reports, plus the final network."""
-    from fcnbook.augment import Augmenter
-    from fcnbook.schedules import steps_per_epoch
+    from fcnbook.training.augment import Augmenter
+    from fcnbook.training.schedules import steps_per_epoch
 
     net, _ = plain_network(config, seed, data.x_train.shape[1])
     optimizer = plain_optimizer(config, net.parameters())
@@ -303,8 +304,11 @@ CASES = {
     "adamw-onecycle-label_smoothing": (BASE.replace(optimizer="adamw", lr=2e-3, weight_decay=0.05,
                                                     schedule="onecycle", warmup=0.25, label_smoothing=0.1),
                                        torch.float32),
+    # float64: on a 2-core AMD EPYC (avx512, no AMX) float32 rounding of the shifted batches reached 1.2e-5 in the
+    # first Linear's weights after Adam's normalisation (over the 1e-5 float32 bound; 3e-7 on the Xeon it was
+    # measured on), the amplification the module docstring describes; float64 compares the maths, not the rounding.
     "adam-shift-dropout": (BASE.replace(optimizer="adam", lr=1e-3, augment="shift", max_shift=3, dropout=0.2),
-                           torch.float32),
+                           torch.float64),
     "adamw-shift_flip-batchnorm": (BASE.replace(optimizer="adamw", lr=1e-3, weight_decay=0.01, augment="shift_flip",
                                                 batch_norm=True, schedule="onecycle"), torch.float64),
 }
@@ -335,4 +339,5 @@ def test_stacked_fit_member_equals_plain_loop_of_its_seed(name, data, data64, mo
     results = check_against_oracle(name, [0, 1, 2], data if CASES[name][1] == torch.float32 else data64,
                                    monkeypatch)
     # the members are different networks (own weights, batch order and masks), not three copies of one
-    assert results[0].test_predictions != results[1].test_predictions != results[2].test_predictions
+    preds = [r.test_predictions for r in results]
+    assert all(preds[i] != preds[j] for i in range(len(preds)) for j in range(i + 1, len(preds)))

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from fcnbook import paper
 from fcnbook.config import RunConfig
+from fcnbook.report import paper
 
 
 def test_sixteen_rows_in_printed_order():
@@ -67,7 +67,7 @@ def test_sd_column_matches_the_sampling_error_of_a_per_batch_mean():
     """The "SD" column is np.var over 40 test batches (39 of 256, one of 16): sqrt(var / 39) is the sampling error
     of the per-batch mean, which for independent errors is 1.16 * sqrt(p (1 - p) / 10 000). The printed variances
     (one significant figure) agree with that for every row away from chance."""
-    from fcnbook.protocol import batch_mean_se_factor
+    from fcnbook.report.chapters.protocol import batch_mean_se_factor
 
     for row in paper.ROWS:
         if row.accuracy > 0.5:

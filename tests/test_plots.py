@@ -1,4 +1,4 @@
-"""fcnbook.plots: seaborn figures from hand-made results, the tables, the theme, and no torch on import."""
+"""fcnbook.report.plots: seaborn figures from hand-made results, the tables, the theme, and no torch on import."""
 
 import subprocess
 import sys
@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from test_findings import BASE, make_results, run  # noqa: E402
 
-from fcnbook import plots  # noqa: E402
+from fcnbook.report import plots  # noqa: E402
 
 DROP = BASE.replace(dropout=0.5)
 
@@ -33,7 +33,7 @@ def two_configs():
 
 
 def test_plots_imports_without_torch_and_sets_one_theme():
-    code = "import sys, fcnbook.plots; print('torch' in sys.modules)"
+    code = "import sys, fcnbook.report.plots; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
     plt.rcdefaults()

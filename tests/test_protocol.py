@@ -1,4 +1,5 @@
-"""fcnbook.protocol: the report's accuracy computed its way, paired differences, the run-to-run gap, the sentences."""
+"""fcnbook.report.chapters.protocol: the report's accuracy computed its way, paired differences, the run-to-run gap,
+the sentences."""
 
 import math
 
@@ -7,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fcnbook import protocol
+from fcnbook.report.chapters import protocol
+from fcnbook.training import bias_check
 
 
 def test_original_accuracy_is_the_unweighted_mean_of_batches():
@@ -101,7 +103,7 @@ def test_original_way_sentence():
 def test_bias_before_batch_norm_is_cancelled():
     """The report's code: Linear (with bias) -> BatchNorm1d. Same outputs in training mode, a vanishing
     difference in evaluation mode (the running mean's start-up), and the bias never receives a gradient."""
-    check = protocol.batch_norm_bias_check(checkpoints=(5, 80), width=8, batch=32)
+    check = bias_check.batch_norm_bias_check(checkpoints=(5, 80), width=8, batch=32)
     assert (check["train_diff"] < 1e-12).all() and (check["bias_grad_max"] < 1e-12).all()
     assert check.loc[5, "eval_diff"] > 1e-4  # early on the running mean has not taken the bias up yet
     assert (check["eval_diff"] <= check["eval_bound"] * (1 + 1e-6) + 1e-12).all()

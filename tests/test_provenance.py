@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from fcnbook import provenance, runner, store
+from fcnbook.book import readme
+from fcnbook.cli import verify as verify_cli
 from fcnbook.config import RunConfig
+from fcnbook.report.chapters import provenance
+from fcnbook.store import records as store
+from fcnbook.store import runner
 from synthetic import make_splits
 
 CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
@@ -18,7 +22,7 @@ README = ROOT / "README.md"
 def stored(monkeypatch, tmp_path):
     """Two seeds of a tiny configuration trained on synthetic data into a fresh store."""
     splits = make_splits()
-    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    monkeypatch.setattr("fcnbook.data.splits.load_for", lambda config: splits)
     monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path))
     runner.run(CONFIG, [0, 1], progress=False)
     return tmp_path
@@ -37,14 +41,14 @@ def test_table_lists_each_configuration_with_its_machine(stored):
 
 def test_verify_passes_on_untouched_records_and_fails_on_an_altered_one(stored):
     lines = []
-    assert provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert verify_cli.verify(2, stored, rng_seed=0, log=lines.append)
     assert len(lines) == 2 and all(line.startswith("PASS") and "exact" in line for line in lines)
     path = store.record_path(CONFIG, 1, stored)
     record = json.loads(path.read_text())
     record["test_predictions"][0] = (record["test_predictions"][0] + 1) % 10
     path.write_text(json.dumps(record))
     lines.clear()
-    assert not provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert not verify_cli.verify(2, stored, rng_seed=0, log=lines.append)
     assert any(line.startswith("FAIL") and "seed 1" in line and "1 of 300 predictions differ" in line
                for line in lines)
 
@@ -53,10 +57,10 @@ def test_verify_retrains_with_the_records_thread_count(monkeypatch, tmp_path):
     """A record made with one thread is re-made with one thread, whatever the current setting, and then exactly."""
     import torch
 
-    from fcnbook import train
+    from fcnbook.training import fit as train
 
     splits = make_splits()
-    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    monkeypatch.setattr("fcnbook.data.splits.load_for", lambda config: splits)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -66,7 +70,7 @@ def test_verify_retrains_with_the_records_thread_count(monkeypatch, tmp_path):
     seen, real = [], train.fit
     monkeypatch.setattr(train, "fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
     lines = []
-    assert provenance.verify(2, tmp_path, rng_seed=0, log=lines.append)
+    assert verify_cli.verify(2, tmp_path, rng_seed=0, log=lines.append)
     assert seen == [1, 1] and torch.get_num_threads() == before
     assert all("exact" in line for line in lines)
 
@@ -74,7 +78,7 @@ def test_verify_retrains_with_the_records_thread_count(monkeypatch, tmp_path):
 def test_verify_of_a_record_made_with_more_threads_than_cpus_here_uses_the_tolerance(stored, monkeypatch):
     import torch
 
-    from fcnbook import train
+    from fcnbook.training import fit as train
 
     for seed in (0, 1):
         path = store.record_path(CONFIG, seed, stored)
@@ -84,36 +88,36 @@ def test_verify_of_a_record_made_with_more_threads_than_cpus_here_uses_the_toler
     seen, real = [], train.fit
     monkeypatch.setattr(train, "fit", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
     lines = []
-    assert provenance.verify(2, stored, rng_seed=0, log=lines.append)
+    assert verify_cli.verify(2, stored, rng_seed=0, log=lines.append)
     assert seen == [torch.get_num_threads()] * 2 and all("|diff| <=" in line for line in lines)
 
 
 def test_verify_refuses_an_empty_store_and_a_bad_sample(tmp_path):
     with pytest.raises(ValueError, match="no records of training code version"):
-        provenance.verify(1, tmp_path)
+        verify_cli.verify(1, tmp_path)
     with pytest.raises(ValueError, match="sample must be"):
-        provenance.verify(0, tmp_path)
+        verify_cli.verify(0, tmp_path)
 
 
 def test_readme_results_table_is_generated_from_the_shipped_store():
     """The README's results are never typed: its block equals what the generator makes from results/."""
     text = README.read_text()
-    start = text.index(provenance.README_START)
-    end = text.index(provenance.README_END) + len(provenance.README_END)
+    start = text.index(readme.README_START)
+    end = text.index(readme.README_END) + len(readme.README_END)
     shipped = ROOT / "results"  # named: other tests point FCNBOOK_RESULTS at their own folders
-    assert text[start:end] == provenance.readme_block(shipped), \
-        "run `python -m fcnbook.provenance` and commit README.md"
+    assert text[start:end] == readme.readme_block(shipped), \
+        "run `python -m fcnbook.book.readme` and commit README.md"
 
 
 def test_compare_stores_finds_identical_different_and_missing_records(stored, tmp_path_factory, capsys):
     import shutil
 
-    from fcnbook.cli import main
+    from fcnbook.cli.main import main
 
     other = tmp_path_factory.mktemp("retrained")
     shutil.copytree(stored / "runs", other / "runs")
     lines = []
-    c = provenance.compare_stores(other, stored, log=lines.append)
+    c = verify_cli.compare_stores(other, stored, log=lines.append)
     assert (c["compared"], c["identical"], c["different"], c["missing"]) == (2, 2, 0, 0)
     assert lines == ["2 of 2 records identical to the stored ones, 0 different; 0 with no stored counterpart"]
     assert main(["verify", "--against", str(other)]) == 0  # FCNBOOK_RESULTS is the fixture's store
@@ -126,7 +130,7 @@ def test_compare_stores_finds_identical_different_and_missing_records(stored, tm
     extra.parent.mkdir(parents=True)
     extra.write_text(json.dumps(json.loads(store.record_path(CONFIG, 0, other).read_text())
                                 | {"key": CONFIG.replace(epochs=3).key()}))
-    c = provenance.compare_stores(other, stored, log=lambda line: None)
+    c = verify_cli.compare_stores(other, stored, log=lambda line: None)
     assert (c["compared"], c["identical"], c["different"], c["missing"]) == (2, 1, 1, 1)
     assert c["differences"][0]["seed"] == 1
     assert main(["verify", "--against", str(other)]) == 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-import fcnbook.train as train_module
-from fcnbook.augment import Augmenter, mirror
+import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
-from fcnbook.train import fit
+from fcnbook.training.augment import Augmenter, mirror
+from fcnbook.training.fit import fit
 from synthetic import make_splits, stop_after_checkpoint
 
 RECIPE = RunConfig(hidden=(256, 32), batch_size=128, epochs=3, optimizer="adamw", lr=2e-3, weight_decay=0.05,
@@ -124,7 +124,7 @@ def test_on_epoch_sees_every_epoch_and_can_stop_training(data):
 # ---------------------------------------------------------------------------------------------------------- bf16
 
 def test_bf16_computes_the_products_in_bfloat16_and_keeps_fp32_weights(data, monkeypatch):
-    import fcnbook.kernels as kernels
+    import fcnbook.training.kernels as kernels
 
     dtypes = []
     real = kernels.StackedLinear.forward

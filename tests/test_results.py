@@ -1,4 +1,4 @@
-"""Statistics of fcnbook.results against scipy (and statsmodels where installed) as oracles."""
+"""Statistics of fcnbook.store.frames against scipy (and statsmodels where installed) as oracles."""
 
 import math
 import subprocess
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fcnbook import results
 from fcnbook.config import RunConfig
-from fcnbook.results import Results
+from fcnbook.store import frames as results
+from fcnbook.store.frames import Results
 
 BASE = RunConfig(hidden=(8,), epochs=2)
 A, B = BASE.replace(dropout=0.5), BASE.replace(batch_norm=True)
@@ -139,6 +139,6 @@ def test_divergence_notes_and_display_names():
 
 
 def test_results_imports_without_torch():
-    code = "import sys, fcnbook.results, fcnbook.findings; print('torch' in sys.modules)"
+    code = "import sys, fcnbook.store.frames, fcnbook.report.chapters.findings; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "False"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from fcnbook import search_space
+from fcnbook.tuning import space as search_space
 
 
 @pytest.mark.parametrize("profile,dataset", [("full", "fashion"), ("full", "mnist"), ("quick", "fashion")])

@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fcnbook import cache, checkpoint, runner, store, train
-from fcnbook.cache import CacheWarning
 from fcnbook.config import RunConfig
-from fcnbook.results import summarize
+from fcnbook.store import cache, runner
+from fcnbook.store import records as store
+from fcnbook.store.cache import CacheWarning
+from fcnbook.store.frames import summarize
+from fcnbook.training import checkpoint
+from fcnbook.training import fit as train
 from synthetic import make_splits, stop_after_checkpoint
 
 CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
@@ -17,7 +20,7 @@ CONFIG = RunConfig(hidden=(32,), batch_size=128, epochs=2)
 def counted(monkeypatch, tmp_path):
     """Synthetic data instead of the real files, and a count of the seeds trained."""
     splits = make_splits()
-    monkeypatch.setattr("fcnbook.data.load_for", lambda config: splits)
+    monkeypatch.setattr("fcnbook.data.splits.load_for", lambda config: splits)
     trained = []
     real_fit = train.fit
 

@@ -1,4 +1,5 @@
-"""fcnbook.summary: the Table 1 comparison, its verdicts, the over-fitting analysis and the sentences."""
+"""fcnbook.report.chapters.summary: the Table 1 comparison, its verdicts, the over-fitting analysis and the
+sentences."""
 
 import math
 
@@ -7,8 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fcnbook import experiments, paper, summary
-from fcnbook.summary import BOTH_CHANCE, NA, NO, YES
+from fcnbook.report import experiments, paper
+from fcnbook.report.chapters import summary
+from fcnbook.report.chapters.summary import BOTH_CHANCE, NA, NO, YES
 
 PAIRS = experiments.table1(experiments.settings("quick"))
 

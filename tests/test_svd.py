@@ -1,4 +1,4 @@
-"""Tests for fcnbook.svd: the per-class SVD subspace classifier and the PCA pipelines."""
+"""Tests for fcnbook.svd.classifier: the per-class SVD subspace classifier and the PCA pipelines."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fcnbook.comparisons import original_svc, projection_pipelines
-from fcnbook.svd import SVDClassifier, rank_curve
+from fcnbook.svd.classifier import SVDClassifier, rank_curve
+from fcnbook.svd.pipelines import original_svc, projection_pipelines
 
 
 @parametrize_with_checks([SVDClassifier(), SVDClassifier(n_components=3)])

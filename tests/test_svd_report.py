@@ -1,4 +1,5 @@
-"""fcnbook.svd_report: the SVD chapter's table, extrapolation, figures and verdict sentences, on hand-made inputs."""
+"""fcnbook.report.chapters.svd: the SVD chapter's table, extrapolation, figures and verdict sentences, on hand-made
+inputs."""
 
 import math
 
@@ -11,7 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from fcnbook import experiments, svd_figures, svd_report  # noqa: E402
+from fcnbook.report import experiments, svd_figures
+from fcnbook.report.chapters import svd as svd_report  # noqa: E402
 
 P = 0.9128
 
@@ -67,9 +69,9 @@ def test_accuracy_table():
     t = svd_report.accuracy_table(models, raw, networks, runs, {"fashion": 3000, "mnist": 3000})
     assert len(t) == 8 and set(t["dataset"]) == {"FashionMNIST", "MNIST"}
     tuned = t[t["model"].str.startswith("FCN tuned")].iloc[0]
-    assert tuned["model"] == f"FCN tuned 700-200-50, {S['long_epochs']} epochs"
+    assert tuned["model"] == f"FCN tuned 700-200-50, {S.long_epochs} epochs"
     assert tuned["test accuracy"] == pytest.approx(0.705) and tuned["SD"] == pytest.approx(np.std([0.7, 0.71], ddof=1))
-    assert tuned["fit s"] == 10.5 and tuned["training images"] == S["subset"]
+    assert tuned["fit s"] == 10.5 and tuned["training images"] == S.subset
     assert t[t["model"] == "SVC() on raw pixels"]["predict s"].tolist() == [3.0, 3.0]
     # the tuned network as the report's code ran it, not retyped: kaiming_normal_ weights, default biases
     cfg = networks[("fashion", "tuned")]

@@ -1,4 +1,4 @@
-"""Tests for fcnbook.svd_study: the cached studies behind the SVD-classifier section."""
+"""Tests for fcnbook.svd.study: the cached studies behind the SVD-classifier section."""
 
 import dataclasses
 import json
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from fcnbook import svd_study
-from fcnbook.svd_study import CacheWarning
+from fcnbook.svd import study as svd_study
+from fcnbook.svd.study import CacheWarning
 from synthetic import make_splits
 
 
@@ -238,8 +238,8 @@ def test_forensic_svc_without_resubstitution(root, fake_load):
 
 
 def test_describe_estimator_is_json_and_distinguishes_params():
-    from fcnbook.comparisons import projection_pipelines
-    from fcnbook.svd import SVDClassifier
+    from fcnbook.svd.classifier import SVDClassifier
+    from fcnbook.svd.pipelines import projection_pipelines
 
     a = svd_study.describe_estimator(SVDClassifier(5))
     b = svd_study.describe_estimator(SVDClassifier(6))
@@ -254,7 +254,7 @@ def test_describe_estimator_is_json_and_distinguishes_params():
 
 def test_real_data_smoke(root):
     """A small real run end to end (skipped where the data has not been fetched)."""
-    from fcnbook.data import DataError, load
+    from fcnbook.data.splits import DataError, load
 
     try:
         splits = load("mnist", normalization=svd_study.PIXELS, subset=500)
@@ -291,8 +291,8 @@ def test_threaded_predict_equals_one_predict_call(workers, monkeypatch):
 @pytest.mark.parametrize("dataset", ["fashion", "mnist"])
 def test_resubstitution_classifies_the_support_vectors_only_and_agrees_exactly(dataset):
     """Oracle: the accuracy of predicting every training image, on real pixels (a default SVC, 2 000 images)."""
-    from fcnbook.comparisons import original_svc
-    from fcnbook.data import DataError, load
+    from fcnbook.data.splits import DataError, load
+    from fcnbook.svd.pipelines import original_svc
 
     try:
         splits = load(dataset, normalization=svd_study.PIXELS, subset=2000)

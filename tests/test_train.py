@@ -3,10 +3,10 @@ import math
 import pytest
 import torch
 
-import fcnbook.train as train_module
+import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
-from fcnbook.model import FCN
-from fcnbook.train import evaluate, fit, resolve_device, stream_seeds
+from fcnbook.training.fit import evaluate, fit, resolve_device, stream_seeds
+from fcnbook.training.model import FCN
 from synthetic import make_splits
 
 SMALL = RunConfig(hidden=(64, 32), batch_size=64, epochs=3)

@@ -16,8 +16,10 @@ import time
 
 import pytest
 
-from fcnbook import search_space, tune
 from fcnbook.config import RunConfig
+from fcnbook.tuning import objective
+from fcnbook.tuning import space as search_space
+from fcnbook.tuning import study as tune
 from pg_server import postgres_fixture
 
 postgres = pytest.fixture(scope="module")(postgres_fixture)
@@ -57,8 +59,8 @@ def test_quick_study_runs_and_show_lists_its_trials(tmp_path):
 
 def test_a_study_never_evaluates_the_test_set(tmp_path, monkeypatch):
     """Spy on the two evaluation functions of the trainer: no call ever receives the test images."""
-    import fcnbook.train as train
-    from fcnbook.data import load_for
+    import fcnbook.training.fit as train
+    from fcnbook.data.splits import load_for
 
     test_images = load_for(search_space.config_of(
         {"depth": 1, "width_0": 16, "batch_norm": False, "dropout": 0.0, "optimizer": "adam", "lr_adaptive": 1e-3,
@@ -73,20 +75,20 @@ def test_a_study_never_evaluates_the_test_set(tmp_path, monkeypatch):
             return _real(model, x, *args, **kwargs)
 
         monkeypatch.setattr(train, name, spy)
-    study = tune.optimize("spy", 4, root=tmp_path, profile="quick", progress=False)
+    study = objective.optimize("spy", 4, root=tmp_path, profile="quick", progress=False)
     assert sum(states(study).get(s, 0) for s in ("COMPLETE", "PRUNED")) == 4
     assert seen and not any(seen)
 
 
 def test_the_same_configuration_is_not_trained_twice(tmp_path, monkeypatch):
     """A second study with the same sampler seed asks for the same configurations: all reused from the store."""
-    import fcnbook.runner as runner
+    import fcnbook.store.runner as runner
 
-    tune.optimize("first", 3, root=tmp_path, profile="quick", progress=False, seed=5)
+    objective.optimize("first", 3, root=tmp_path, profile="quick", progress=False, seed=5)
     trained = []
     real = runner.fit
     monkeypatch.setattr(runner, "fit", lambda *a, **k: trained.append(a[0]) or real(*a, **k))
-    second = tune.optimize("second", 3, root=tmp_path, profile="quick", progress=False, seed=5)
+    second = objective.optimize("second", 3, root=tmp_path, profile="quick", progress=False, seed=5)
     first = tune.load("first", root=tmp_path)
     assert [t.params for t in second.trials] == [t.params for t in first.trials]
     done = [t for t in first.trials if t.state.name == "COMPLETE"]

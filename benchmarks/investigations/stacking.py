@@ -1,7 +1,7 @@
 """How to train the five seeds of one configuration fastest on this machine (investigation script).
 
 Strategies, all training ``RunConfig(epochs=E)`` (the baseline) for seeds 0-4 with the unchanged
-``fcnbook.train.fit`` on the real data, timed from start to the last result (so model set-up, the warm-up epoch
+``fcnbook.training.fit.fit`` on the real data, timed from start to the last result (so model set-up, the warm-up epoch
 and the final test pass are included for every strategy alike):
 
 seq1      five single-seed fits, one after the other
@@ -39,15 +39,15 @@ SEEDS = [0, 1, 2, 3, 4]
 
 def _worker_init(subset: int | None = None) -> None:
     torch.set_num_threads(1)
-    from fcnbook.data import load
+    from fcnbook.data.splits import load
 
     load("fashion", subset=subset)
 
 
 def _worker_fit(epochs: int, seeds: list[int], subset: int | None = None) -> int:
     from fcnbook.config import RunConfig
-    from fcnbook.data import load
-    from fcnbook.train import fit
+    from fcnbook.data.splits import load
+    from fcnbook.training.fit import fit
 
     fit(RunConfig(epochs=epochs, subset=subset), seeds, data=load("fashion", subset=subset), device="cpu",
         progress=False)
@@ -56,7 +56,7 @@ def _worker_fit(epochs: int, seeds: list[int], subset: int | None = None) -> int
 
 def run_inprocess(groups: list[list[int]], epochs: int, splits, subset: int | None = None) -> float:
     from fcnbook.config import RunConfig
-    from fcnbook.train import fit
+    from fcnbook.training.fit import fit
 
     t0 = time.perf_counter()
     for g in groups:
@@ -82,7 +82,7 @@ def main(argv=None) -> None:
     p.add_argument("--strategies", nargs="+", default=["seq1", "stack5", "stack32", "procs32", "procs1"])
     p.add_argument("--subset", type=int, default=None, help="train on this many images (default: all 54 000)")
     args = p.parse_args(argv)
-    from fcnbook.data import load
+    from fcnbook.data.splits import load
 
     splits = load("fashion", subset=args.subset)
     groups = {"seq1": [[s] for s in SEEDS], "stack5": [SEEDS], "stack32": [SEEDS[:3], SEEDS[3:]],

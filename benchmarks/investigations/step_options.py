@@ -101,9 +101,9 @@ def compile_step() -> None:
 
 _WORKER = """
 import sys, time, torch
-from fcnbook.data import load_for
-from fcnbook.paper import BASELINE, TUNED
-from fcnbook.train import fit
+from fcnbook.data.splits import load_for
+from fcnbook.report.paper import BASELINE, TUNED
+from fcnbook.training.fit import fit
 torch.set_num_threads(int(sys.argv[1]))
 configs = {"sgd": BASELINE.replace(epochs=3), "adam": BASELINE.replace(epochs=3, optimizer="adam", lr=1e-3),
            "tuned": TUNED.replace(epochs=3)}

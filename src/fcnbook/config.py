@@ -44,7 +44,8 @@ def _is_int(x) -> bool:
 
 
 def check_data_settings(val_fraction, split_seed, normalization, subset) -> None:
-    """The one check of how a dataset is split and scaled (used by :class:`RunConfig` and ``fcnbook.data.load``)."""
+    """The one check of how a dataset is split and scaled (used by :class:`RunConfig` and
+    ``fcnbook.data.splits.load``)."""
     if normalization not in NORMALIZATIONS:
         _fail("normalization", f"one of {', '.join(NORMALIZATIONS)}", normalization)
     if not _is_number(val_fraction) or not 0 < val_fraction <= 0.5:

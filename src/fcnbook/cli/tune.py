@@ -1,0 +1,93 @@
+"""``fcnbook tune``: the command line of :mod:`fcnbook.tuning.study` (its options, checks and worker processes)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fcnbook.cli import interrupts
+from fcnbook.config import DATASETS, PRECISIONS
+
+
+def add_parser(sub) -> None:
+    """The ``tune`` verb's parser, under the ``fcnbook`` command's subparsers ``sub``."""
+    from fcnbook.tuning.space import PROFILES
+
+    p = sub.add_parser(
+        "tune", help="hyperparameter search on Optuna, validation accuracy only",
+        description="Run (or join) an Optuna study: TPE sampling of the search space in fcnbook.tuning.space, one "
+                    "seed per trial through the run store, pruning on per-epoch validation accuracy; the test set "
+                    "is never evaluated. Storage: a journal file <results>/tune/STUDY.journal by default (several "
+                    "processes on one machine), or --storage postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB for "
+                    "many machines: run the same command on each and they share the study.")
+    p.add_argument("--study", help="study name (letters, digits, - _ .); required unless --show NAME")
+    p.add_argument("--trials", type=int, default=None,
+                   help="finish when the study holds this many complete or pruned trials (all workers together)")
+    p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="SQLAlchemy URL of an RDB storage (default: the journal file)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes (the cores are split between them; default 1)")
+    p.add_argument("--profile", choices=list(PROFILES), default="full",
+                   help="full: all training images, widths 128-2048, 10-50 epochs; quick: a 2000-image subset, "
+                        "tiny networks, 1-2 epochs (seconds)")
+    p.add_argument("--dataset", choices=list(DATASETS), default="fashion", help="dataset (default fashion)")
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+                   help="arithmetic of every trial (default fp32)")
+    p.add_argument("--force-precision", action="store_true", help="bf16 even without fast bf16 hardware")
+    p.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler (default 0)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--show", nargs="?", const="", default=None, metavar="NAME",
+                   help="print the best trials of study NAME (or of --study) instead of running it")
+    p.add_argument("--top", type=int, default=10, help="rows of --show (default 10)")
+    p.add_argument("--json", action="store_true", help="with --show: one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(subparser=p)
+
+
+def run(args, parser) -> int:
+    """``fcnbook tune``: check every option, then show, run or join a study (exit status)."""
+    import os
+
+    from fcnbook.tuning import objective
+    from fcnbook.tuning import study as tune
+
+    try:
+        if args.show:  # --show NAME names the study itself
+            args.study = args.show
+        if args.study is None:
+            raise ValueError("study must be named: --study NAME (or --show NAME)")
+        tune.check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
+                           args.timeout)
+        if args.show is not None:
+            print(tune.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
+            return 0
+        if args.trials is None and args.timeout is None:
+            raise ValueError("trials or timeout must be given: --trials N and/or --timeout SECONDS")
+        from fcnbook.training.fit import resolve_device
+        from fcnbook.training.precision import check
+
+        check(args.precision, resolve_device(args.device), force=args.force_precision)
+        tune.create(args.study, args.storage, profile=args.profile, dataset=args.dataset, precision=args.precision,
+                    seed=args.seed)  # a bad URL or clashing settings: one line here, before any worker starts
+    except (ValueError, KeyError) as exc:
+        parser.error(str(exc).strip("'\"").replace("\n", " "))
+    if args.workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        argv = [a for a in sys.argv[2:]]
+        i = argv.index("--workers")
+        del argv[i : i + 2]
+        return objective.start_workers(argv, args.workers, threads)
+    if threads := os.environ.get("FCNBOOK_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(threads))
+    interrupts.one_line_cache_warnings()
+    seed = None if args.seed is None else args.seed + args.worker_index
+    st = objective.optimize(args.study, args.trials or 10**9, url=args.storage, timeout=args.timeout,
+                       profile=args.profile, dataset=args.dataset, precision=args.precision, seed=seed,
+                       device=args.device, progress=not args.no_progress)
+    if args.worker_index == 0:
+        print(tune.show(st, top=args.top, as_json=args.json))
+    return 0

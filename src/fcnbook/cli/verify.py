@@ -1,0 +1,160 @@
+"""``fcnbook verify``: retrain stored records and compare them with what is stored (exactly on the same machine).
+
+A member of a stack computes exactly what a lone run of its seed computes (``fcnbook.training.fit``), so a record is
+re-made by training its seed alone. On the same CPU model with the same torch the comparison is exact; elsewhere
+floating-point rounding differs from the first step on and is amplified by training, so the test accuracy is
+compared within :data:`TOLERANCE` and the differences are printed. ``--against DIR`` compares a retrained results
+folder record by record, training nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from fcnbook.config import RunConfig
+from fcnbook.paths import results_dir
+from fcnbook.report.chapters.provenance import stored
+
+#: Largest |stored - recomputed| test accuracy accepted on another machine: a few seed-to-seed SDs of the
+#: book's configurations (0.001-0.008), since a different rounding acts like another draw of the same run.
+TOLERANCE = 0.01
+#: History entries compared exactly on the same machine (``seconds`` is wall time, never reproducible).
+COMPARED = ("train_loss", "train_accuracy", "running_loss", "running_accuracy", "val_loss", "val_accuracy")
+
+
+def compare_stores(other: Path, root: Path | None = None, *, log: Callable[[str], None] = print) -> dict:
+    """Every current run record under ``other`` (e.g. a ``--retrain`` folder) against the same key and seed here.
+
+    Nothing is trained. A record is ``identical`` when its history (every compared metric), test loss, test
+    accuracy, divergence and all test predictions equal the stored ones, and ``different`` otherwise (each
+    printed through ``log`` with its test-accuracy difference); ``missing`` counts records with no counterpart.
+
+    Returns
+    -------
+    dict
+        ``compared``, ``identical``, ``different``, ``missing`` (counts) and ``differences`` (one dict each).
+    """
+    from fcnbook.version import TRAINING_CODE_VERSION
+
+    other = Path(other)
+    if not (other / "runs").is_dir():
+        raise ValueError(f"--against {other} holds no run records (no runs/ folder)")
+    here = {(r["key"], r["seed"]): r for r in stored(root, TRAINING_CODE_VERSION, study=True)}
+    out = {"compared": 0, "identical": 0, "different": 0, "missing": 0, "differences": []}
+    for record in stored(other, TRAINING_CODE_VERSION, study=True):
+        mine = here.get((record["key"], record["seed"]))
+        if mine is None:
+            out["missing"] += 1
+            continue
+        out["compared"] += 1
+        same = (all(mine["history"].get(m) == record["history"].get(m) for m in COMPARED)
+                and all(mine.get(k) == record.get(k) for k in ("test_loss", "test_accuracy", "diverged",
+                                                                 "test_predictions")))
+        if same:
+            out["identical"] += 1
+            continue
+        out["different"] += 1
+        config = RunConfig.from_dict(record["config"])
+        diff = {"label": config.label(), "seed": record["seed"], "test_accuracy": record.get("test_accuracy"),
+                "stored": mine.get("test_accuracy")}
+        out["differences"].append(diff)
+        log(f"DIFFERENT {diff['label']} seed {diff['seed']}: test accuracy {diff['test_accuracy']} here "
+            f"{diff['stored']} stored")
+    log(f"{out['identical']} of {out['compared']} records identical to the stored ones, {out['different']} "
+        f"different; {out['missing']} with no stored counterpart")
+    return out
+
+
+def _same_machine(record: dict, here: dict) -> bool:
+    m = record.get("machine") or {}
+    same = all(m.get(k) == here.get(k) for k in ("cpu", "torch")) and record.get("device") == here.get("device")
+    # MKL splits some products differently with another thread count (a 784-700 layer at batch 64 changed in the
+    # fourth decimal of its loss between 1 and 2 threads), so the thread count is part of "the same machine".
+    return same and m.get("torch_threads", here.get("torch_threads")) == here.get("torch_threads")
+
+
+def _threads_of(record: dict) -> int | None:
+    """The record's torch thread count, when this machine can run it (else None: keep the current setting)."""
+    import os
+
+    n = (record.get("machine") or {}).get("torch_threads")
+    return n if isinstance(n, int) and 1 <= n <= (os.cpu_count() or 1) else None
+
+
+def _fit_with_threads(threads: int | None, *args, **kwargs):
+    """``fit(*args, **kwargs)`` with ``threads`` torch threads (if given), the previous setting restored after."""
+    import torch
+
+    from fcnbook.training.fit import fit
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return fit(*args, **kwargs)
+    finally:
+        torch.set_num_threads(before)
+
+
+def compare(record: dict, result) -> dict:
+    """Stored ``record`` against a freshly trained ``result`` (a :class:`fcnbook.training.fit.RunResult`)."""
+    h = record["history"]
+    history_diff = max((abs((a if a is not None else float("nan")) - b)
+                        for m in COMPARED if m in h for a, b in zip(h[m], result.history[m], strict=True)),
+                       default=0.0)
+    mismatched = sum(a != b for a, b in zip(record["test_predictions"], result.test_predictions, strict=True))
+    return {"test_accuracy_stored": record["test_accuracy"], "test_accuracy_now": result.test_accuracy,
+            "test_accuracy_diff": result.test_accuracy - record["test_accuracy"],
+            "history_max_abs_diff": history_diff, "predictions_differing": mismatched,
+            "epochs": len(h["seconds"]) == len(result.history["seconds"])}
+
+
+def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None, device: str = "cpu",
+           log: Callable[[str], None] = print) -> bool:
+    """Retrain ``sample`` randomly chosen current records and compare them with what is stored.
+
+    Each record is retrained with the torch thread count it was made with (when this machine has that many
+    CPUs). Exact equality (history, test accuracy, every prediction) is required when a record was made on
+    the same CPU model with the same torch, device and thread count; otherwise the test accuracy must agree
+    within :data:`TOLERANCE`.
+    Returns True when every sampled record passes; each comparison is printed through ``log``.
+    """
+    from fcnbook.data.splits import load_for
+    from fcnbook.training.environment import describe
+    from fcnbook.training.fit import resolve_device
+    from fcnbook.version import TRAINING_CODE_VERSION
+
+    if not isinstance(sample, int) or sample < 1:
+        raise ValueError(f"sample must be an integer >= 1 (got {sample!r})")
+    records = stored(root, TRAINING_CODE_VERSION)
+    if not records:
+        raise ValueError(f"no records of training code version {TRAINING_CODE_VERSION} under "
+                         f"{Path(root or results_dir())}; run `make book` or `fcnbook train` first")
+    dev = resolve_device(device)
+    here = describe(str(dev))
+    chosen = random.Random(rng_seed).sample(records, min(sample, len(records)))
+    ok = True
+    for record in chosen:
+        config = RunConfig.from_dict(record["config"])
+        splits = load_for(config)
+        if splits.checksum != record["data_checksum"]:
+            log(f"SKIP {config.label()} seed {record['seed']}: made on other data (checksum differs)")
+            continue
+        threads = _threads_of(record)
+        result = _fit_with_threads(threads, config, record["seed"], data=splits, device=dev, progress=False)
+        c = compare(record, result)
+        exact = _same_machine(record, here | {"torch_threads": threads or here.get("torch_threads")})
+        if exact:
+            passed = c["history_max_abs_diff"] == 0 and c["predictions_differing"] == 0 and c["epochs"]
+            rule = f"exact (same CPU model, torch and device, {threads or here.get('torch_threads')} threads)"
+        else:
+            passed = abs(c["test_accuracy_diff"]) <= TOLERANCE
+            rule = f"|diff| <= {TOLERANCE} (made on {(record.get('machine') or {}).get('cpu', 'an unrecorded CPU')})"
+        ok &= passed
+        log(f"{'PASS' if passed else 'FAIL'} {config.label()} seed {record['seed']} ({config.epochs} epochs): "
+            f"test accuracy stored {c['test_accuracy_stored']:.4f}, now {c['test_accuracy_now']:.4f} "
+            f"(diff {c['test_accuracy_diff']:+.2e}); history max |diff| {c['history_max_abs_diff']:.2e}; "
+            f"{c['predictions_differing']} of {len(result.test_predictions)} predictions differ; rule: {rule}")
+    return ok
