@@ -41,7 +41,7 @@ def test_chosen_is_the_best_validation_trial_and_mnist_drops_flips(study_root):
 def test_space_table_lists_every_parameter():
     table = beyond.space_table("full")
     assert list(table.index) == [p.name for p in search_space.space("full")]
-    assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
+    assert table.loc["width_0", "values"] == "50 to 2048 (log scale)"
 
 
 def test_comparison_table_and_sentence_from_real_runs(study_root):

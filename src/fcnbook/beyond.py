@@ -38,7 +38,8 @@ def study_for(S: dict, root: Path | None = None):
     """The study of profile ``S``: the stored one (full; ``None`` when missing), or a fresh tiny one (quick)."""
     name = STUDY[S["profile"]]
     if S["profile"] == "quick":
-        return tune.optimize(name, QUICK_TRIALS, root=root, profile="quick", progress=False)
+        # one worker with a fixed sampler seed: the quick chapter draws the same trials on every build
+        return tune.optimize(name, QUICK_TRIALS, root=root, profile="quick", progress=False, seed=0)
     try:
         return tune.load(name, root=root)
     except KeyError:

@@ -1,4 +1,4 @@
-"""How the long-running commands (``fcnbook train``, ``fcnbook book``) end when they are stopped.
+"""How the long-running commands (``fcnbook train``, ``fcnbook book``, ``fcnbook tune``) end when they are stopped.
 
 Ctrl-C (SIGINT) and SIGTERM end them with one line saying what was kept and how to continue, and exit
 status 130 or 143; every stored record and the interrupted configuration's epoch checkpoint stay, and the same
@@ -28,6 +28,12 @@ def one_line_cache_warnings() -> None:
 
 
 _STOPPED_BY = [2]  # the signal that ended train or book: SIGINT (2) unless SIGTERM arrived
+
+
+def stopped_by() -> int:
+    """The signal behind the current KeyboardInterrupt: SIGTERM (15) once :func:`stop_on_sigterm` saw one, else
+    SIGINT (2)."""
+    return _STOPPED_BY[0]
 
 
 def stop_on_sigterm() -> None:

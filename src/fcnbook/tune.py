@@ -3,10 +3,11 @@
 A study samples configurations from :mod:`fcnbook.search_space` with Optuna's TPE sampler, trains each on the
 training split with one seed through the normal runner (so a configuration is trained once, whoever asks), and
 scores it by its validation accuracy after the last epoch. After every epoch the validation accuracy is reported
-to a median pruner at the percentage of the trial's epoch budget done, and from a third of the budget on a trial
-that trails the median of earlier trials at the same stage is stopped. The test set is
-never evaluated: trial runs are stored without test figures (``fcnbook.store``), and only the final retrain of the
-chosen configuration (the "Beyond the report" chapter) evaluates it, once.
+with the epoch as the step, and a Hyperband pruner stops trials that trail the others at the same epoch
+(:mod:`fcnbook.tune_sampling`). Each worker seeds its sampler differently and records why it stopped
+(:mod:`fcnbook.tune_worker`); named recipes are tried first, once per study (:mod:`fcnbook.recipes`). The test set
+is never evaluated: trial runs are stored without test figures (``fcnbook.store``), and only the final retrain of
+the chosen configuration (the "Beyond the report" chapter) evaluates it, once.
 
 Storage (``--storage``):
 
@@ -20,25 +21,24 @@ Storage (``--storage``):
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from . import search_space
-from .config import DATASETS, PRECISIONS
+from . import search_space, tune_worker
 from .paths import results_dir
+from .tune_show import counts, show, table  # noqa: F401 (part of this module's interface: beyond, the CLI, tests)
 
 HEARTBEAT = 10  # seconds between a running trial's heartbeats (RDB storage)
 GRACE = 60  # a running trial without a heartbeat for this long is stale: failed, then retried
 # FCNBOOK_TUNE_HEARTBEAT="INTERVAL,GRACE" (seconds) overrides both: the tests kill a worker and wait for its trial
 # to go stale, and a cluster with slow trials may want a longer grace.
 MAX_RETRY = 2  # a stale trial is queued again at most this often
-PRUNE_AFTER = 34  # percent of a trial's epochs before it may be pruned
-SEED = 0  # the seed of every trial's run: configurations compete on equal terms
+SEED = 0  # the seed of every trial's run: configurations compete on equal terms (the sampler's seed is per worker)
 
 
 def _optuna():
@@ -135,19 +135,20 @@ def load(study: str, url: str | None = None, root: Path | None = None):
 
 
 def create(study: str, url: str | None = None, root: Path | None = None, *, profile: str = "full",
-           dataset: str = "fashion", precision: str = "fp32", seed: int | None = 0):
-    """Create ``study`` or join it (every worker runs the same command); its settings are stored with it."""
+           dataset: str = "fashion", precision: str = "fp32", seed: int | None = None, pruner: str = "hyperband"):
+    """Create ``study`` or join it (every worker runs the same command); its settings are stored with it.
+
+    ``seed`` seeds this process's sampler (:func:`fcnbook.tune_worker.sampler_seed` derives one per worker) and
+    ``pruner`` names its pruner (:data:`fcnbook.tune_sampling.PRUNERS`): both belong to the process, not the study.
+    """
     optuna = _optuna()
+    from . import tune_sampling
 
     settings = {"profile": profile, "dataset": dataset, "precision": precision}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # TPE's group=True
     st = optuna.create_study(
         study_name=study, storage=storage(study, url, root), direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True,
-                                           n_startup_trials=8),
-        # prune below the median of earlier trials at the same percent of their budget, after the first third
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=6, n_warmup_steps=PRUNE_AFTER),
+        sampler=tune_sampling.sampler(seed, profile, dataset), pruner=tune_sampling.pruner(pruner, profile),
     )
     stored = {k: st.user_attrs.get(k) for k in settings}
     if all(v is None for v in stored.values()):
@@ -159,22 +160,20 @@ def create(study: str, url: str | None = None, root: Path | None = None, *, prof
     return st
 
 
-def progress_step(epoch: int, epochs: int) -> int:
-    """The pruner's step of ``epoch`` of ``epochs``: percent of the budget done, so that trials with different epoch
-    budgets (and schedules that anneal over them) are compared at the same stage of their training."""
-    return round(100 * epoch / epochs)
-
-
 def objective(trial, *, profile: str, dataset: str, precision: str, root: Path | None = None,
-              device: str = "auto") -> float:
+              device: str = "auto", worker: dict | None = None) -> float:
     """Train the trial's configuration (seed :data:`SEED`) and return its last validation accuracy."""
     optuna = _optuna()
 
     from .runner import run
+    from .tune_sampling import may_prune
 
+    if worker is not None:
+        tune_worker.mark(trial, worker)
     config = search_space.config_of(search_space.sample(trial, profile, dataset), profile, dataset, precision)
     trial.set_user_attr("config", config.to_dict())
     trial.set_user_attr("key", config.key())
+    recipe = trial.user_attrs.get("recipe")  # read once: each read may be a query to the server
 
     reported = []
 
@@ -182,8 +181,8 @@ def objective(trial, *, profile: str, dataset: str, precision: str, root: Path |
         reported.append(epoch)
         val = histories[0]["val_accuracy"]
         if len(val) == epoch:  # not diverged
-            trial.report(val[-1], progress_step(epoch, config.epochs))
-            if trial.should_prune():
+            trial.report(val[-1], epoch)
+            if may_prune(epoch, config.epochs, recipe) and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {epoch} (validation accuracy {val[-1]:.4f})")
 
     record = run([config], [SEED], device=device, progress=False, root=root, evaluate_test=False,
@@ -197,35 +196,67 @@ def objective(trial, *, profile: str, dataset: str, precision: str, root: Path |
         return float(history["val_accuracy"][-1])
     if not reported:  # a record reused from the store: report its curve as if it had been trained now
         for epoch, value in enumerate(history["val_accuracy"], start=1):
-            trial.report(value, progress_step(epoch, config.epochs))
+            trial.report(value, epoch)
     return float(history["val_accuracy"][-1])
 
 
 def optimize(study: str, trials: int, *, url: str | None = None, root: Path | None = None,
              timeout: float | None = None, profile: str = "full", dataset: str = "fashion",
-             precision: str = "fp32", seed: int | None = 0, device: str = "auto", progress: bool = True):
-    """Run trials in this process until the study holds ``trials`` finished (complete or pruned) trials."""
+             precision: str = "fp32", seed: int | None = None, device: str = "auto", progress: bool = True,
+             recipes: dict | None = None, pruner: str = "hyperband"):
+    """Run trials in this process until the study holds ``trials`` finished (complete or pruned) trials.
+
+    ``seed`` None derives this worker's sampler seed (:mod:`fcnbook.tune_worker`); ``recipes`` None enqueues the
+    named recipes that fit the space (:func:`fcnbook.recipes.applicable`), ``{}`` none. Why the worker stopped is
+    recorded in the study whatever ends it (:func:`fcnbook.tune_worker.stop_reasons`).
+    """
     optuna = _optuna()
     from optuna.trial import TrialState
     from tqdm import tqdm
 
+    from . import recipes as named
+    from .interrupts import stopped_by
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    st = create(study, url, root, profile=profile, dataset=dataset, precision=precision, seed=seed)
+    me = tune_worker.identity(study, seed)
+    st = create(study, url, root, profile=profile, dataset=dataset, precision=precision, seed=me["sampler_seed"],
+                pruner=pruner)
+    todo = named.applicable(profile, dataset, recipes)
+    if todo:
+        with named.lock(study, url, root):
+            named.enqueue(st, todo)
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
     done = len(st.get_trials(deepcopy=False, states=finished))
     bar = tqdm(total=trials, initial=min(done, trials), desc=f"study {study}", disable=not progress, unit="trial")
+    ran = [0]  # trials this worker took on, the one that failed or was interrupted included
+
+    def one(trial) -> float:
+        ran[0] += 1
+        return objective(trial, profile=profile, dataset=dataset, precision=precision, root=root, device=device,
+                         worker=me)
 
     def tick(st_, trial) -> None:
         bar.update(1) if bar.n < trials else None
         best = st_.best_value if any(t.state == TrialState.COMPLETE for t in st_.get_trials(deepcopy=False)) else 0
         bar.set_postfix(best=f"{best:.4f}")
 
-    if done < trials:
-        st.optimize(lambda t: objective(t, profile=profile, dataset=dataset, precision=precision, root=root,
-                                        device=device),
-                    timeout=timeout, callbacks=[optuna.study.MaxTrialsCallback(trials, states=finished), tick],
-                    gc_after_trial=True)
-    bar.close()
+    reason, detail = "trials", ""
+    try:
+        if done < trials:
+            st.optimize(one, timeout=timeout, gc_after_trial=True,
+                        callbacks=[optuna.study.MaxTrialsCallback(trials, states=finished), tick])
+            # optimize returns before the study is full only when its timeout has passed
+            if timeout is not None and len(st.get_trials(deepcopy=False, states=finished)) < trials:
+                reason, detail = "timeout", f"after {timeout:g} s"
+    except KeyboardInterrupt:
+        reason, detail = "interrupted", signal.Signals(stopped_by()).name
+        raise
+    except BaseException as exc:
+        reason, detail = "error", f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+        raise
+    finally:
+        bar.close()
+        tune_worker.record_stop(st, me, reason, detail, trials_run=ran[0])
     return st
 
 
@@ -235,62 +266,17 @@ def start_workers(argv: list[str], workers: int, threads: int) -> int:
     procs = [subprocess.Popen([sys.executable, "-m", "fcnbook", "tune", *argv, "--workers", "1",
                                "--worker-index", str(i), *(["--no-progress"] if i else [])], env=env)
              for i in range(workers)]
-    codes = [p.wait() for p in procs]
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:
+        from .interrupts import stopped_by
+
+        # Ctrl-C reached the workers with the terminal's process group; SIGTERM was sent to this process alone:
+        # pass it on, so that each worker stops as it would and records why
+        if stopped_by() == signal.SIGTERM:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait()
+        raise
     return max(codes, key=abs)
-
-
-def table(study, top: int = 10) -> list[dict]:
-    """The ``top`` best complete trials first, then the counts of the others: one dict per trial."""
-    from optuna.trial import TrialState
-
-    trials = study.get_trials(deepcopy=False)
-    complete = sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: -t.value)
-    rows = []
-    for t in complete[:top]:
-        dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
-        rows.append({"trial": t.number, "val_accuracy": t.value, "seconds": dur, "params": t.params,
-                     "config": t.user_attrs.get("config")})
-    return rows
-
-
-def counts(study) -> dict[str, int]:
-    """How many trials of ``study`` are in each state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)."""
-    out: dict[str, int] = {}
-    for t in study.get_trials(deepcopy=False):
-        out[t.state.name] = out.get(t.state.name, 0) + 1
-    return out
-
-
-def show(study, top: int = 10, as_json: bool = False) -> str:
-    """The best trials as a text table (or JSON for scripts)."""
-    rows = table(study, top)
-    if as_json:
-        return json.dumps({"study": study.study_name, "counts": counts(study), "best": rows}, indent=1, default=str)
-    from .config import RunConfig
-
-    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {k.lower()}" for k, n in sorted(counts(study).items())),
-             f"{'trial':>5}  {'val acc':>7}  {'seconds':>7}  configuration"]
-    for r in rows:
-        c = RunConfig.from_dict(r["config"]) if r["config"] else None
-        label = f"{c.label()}, {c.epochs} epochs, batch {c.batch_size}" if c else json.dumps(r["params"])
-        secs = f"{r['seconds']:7.1f}" if r["seconds"] is not None else "      -"
-        lines.append(f"{r['trial']:>5}  {r['val_accuracy']:7.4f}  {secs}  {label}")
-    return "\n".join(lines)
-
-
-def check_options(study: str, trials: int | None, profile: str, dataset: str, precision: str, workers: int,
-                  timeout: float | None) -> None:
-    """One-line ``ValueError`` for any bad option of ``fcnbook tune``, before anything starts."""
-    check_study_name(study)
-    if trials is not None and (not isinstance(trials, int) or trials < 1):
-        raise ValueError(f"trials must be an integer >= 1 (got {trials!r})")
-    if profile not in search_space.PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(search_space.PROFILES)} (got {profile!r})")
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (got {dataset!r})")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1 (got {workers!r})")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0 (got {timeout!r})")
