@@ -92,3 +92,32 @@ def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
     table = pd.DataFrame([{"test acc.": 0.9, "SD": 0.001, "n": 5}], index=["recipe, one network"])
     text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
     assert "too long for five seeds within the 30-minute retrain budget" in text and "0.0050 lower" in text
+
+
+def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
+    """The shipped study ran under widths 128-2048 and 10-50 epochs: its table says so, not today's declaration;
+    after one trial from the widened space, the importances still cover the widths and the epoch budget."""
+    import optuna
+
+    from fcnbook import tune_sampling
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    shipped = tune.load("fashion", root=beyond_root())
+    table = beyond.space_table("full", study=shipped)
+    assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
+    assert table.loc["epochs", "values"] == "10 to 50 in steps of 5"
+    assert list(table.columns) == ["values", "sampled"]
+    mixed = optuna.create_study(direction="maximize")
+    mixed.add_trials([t for t in shipped.trials if t.state.name == "COMPLETE"])
+    new = {**beyond.chosen_trial(shipped).params, "epochs": 120, "width_1": 60}
+    declared = tune_sampling.declared("full")
+    mixed.add_trial(optuna.trial.create_trial(params=new, distributions={n: declared[n] for n in new}, value=0.9))
+    assert beyond.space_table("full", study=mixed).loc["epochs", "values"] == "10 to 300 in steps of 5"
+    _, importances = beyond.importance_figure(mixed)
+    assert {"epochs", "width_0", "optimizer"} <= set(importances)
+
+
+def beyond_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "results"
