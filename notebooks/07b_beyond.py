@@ -16,8 +16,8 @@
 # hyperparameter study with Optuna {cite:p}`akiba2019optuna` searches depth, widths, optimizer, learning rate and
 # schedule, weight decay, dropout, batch norm, label smoothing, batch size, augmentation and the epoch budget. Each
 # trial trains one network (seed 0) on the training split and is scored by its validation accuracy after its last
-# epoch; a median pruner stops trials that trail the others at the same stage of their budget. The test set is
-# not touched during the study. The chosen configuration is then retrained over five seeds and evaluated on the
+# epoch; a pruner stops trials that trail the others part-way through their budget. The test set is not touched
+# during the study. The chosen configuration is then retrained over five seeds and evaluated on the
 # test set once: one network at a time, as a five-member ensemble (the mean softmax of the seeds) and, when the
 # recipe was trained on mirrored images, with test-time flip averaging (the mean softmax of an image and its
 # mirror image), each reported as its own row. The same recipe, without flips, is retrained on MNIST. `fcnbook tune` runs such a study; see {doc}`../intro`.
@@ -57,7 +57,7 @@ else:
 # learning rate has two ranges, one for SGD (with momentum 0.9) and one for the adaptive optimizers.
 
 # %% tags=["remove-input"]
-plots.style(beyond.space_table(profile))
+plots.style(beyond.space_table(profile, study=study))
 
 # %% [markdown]
 # ## The study

@@ -12,6 +12,7 @@ from fcnbook.lab import Lab
 from fcnbook.report import experiments
 from fcnbook.report.chapters import beyond
 from fcnbook.store import runner
+from fcnbook.tuning import show
 from fcnbook.tuning import space as search_space
 from fcnbook.tuning import study as tune
 
@@ -26,7 +27,7 @@ def study_root(tmp_path_factory):
 
 def test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one(study_root, tmp_path):
     S, study, root = study_root
-    assert sum(tune.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
+    assert sum(show.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
     full = experiments.settings("full", lab=Lab("cpu", root=tmp_path))
     assert beyond.study_for(full, root=tmp_path) is None  # never starts the full study, even with a lab that trains
     assert experiments.beyond(experiments.settings("full"), root=tmp_path) == []
@@ -47,7 +48,7 @@ def test_chosen_is_the_best_validation_trial_and_mnist_drops_flips(study_root):
 def test_space_table_lists_every_parameter():
     table = beyond.space_table("full")
     assert list(table.index) == [p.name for p in search_space.space("full")]
-    assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
+    assert table.loc["width_0", "values"] == "50 to 2048 (log scale)"
 
 
 def test_comparison_table_and_sentence_from_real_runs(study_root):
@@ -98,3 +99,32 @@ def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
     table = pd.DataFrame([{"test acc.": 0.9, "SD": 0.001, "n": 5}], index=["recipe, one network"])
     text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
     assert "too long for five seeds within the 30-minute retrain budget" in text and "0.0050 lower" in text
+
+
+def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
+    """The shipped study ran under widths 128-2048 and 10-50 epochs: its table says so, not today's declaration;
+    after one trial from the widened space, the importances still cover the widths and the epoch budget."""
+    import optuna
+
+    from fcnbook.tuning import sampling as tune_sampling
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    shipped = tune.load("fashion", root=beyond_root())
+    table = beyond.space_table("full", study=shipped)
+    assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
+    assert table.loc["epochs", "values"] == "10 to 50 in steps of 5"
+    assert list(table.columns) == ["values", "sampled"]
+    mixed = optuna.create_study(direction="maximize")
+    mixed.add_trials([t for t in shipped.trials if t.state.name == "COMPLETE"])
+    new = {**beyond.chosen_trial(shipped).params, "epochs": 120, "width_1": 60}
+    declared = tune_sampling.declared("full")
+    mixed.add_trial(optuna.trial.create_trial(params=new, distributions={n: declared[n] for n in new}, value=0.9))
+    assert beyond.space_table("full", study=mixed).loc["epochs", "values"] == "10 to 300 in steps of 5"
+    _, importances = beyond.importance_figure(mixed)
+    assert {"epochs", "width_0", "optimizer"} <= set(importances)
+
+
+def beyond_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "results"

@@ -37,3 +37,24 @@ def test_random_trials_are_valid_configs_within_the_declared_ranges(profile, dat
 def test_unknown_profile_is_refused():
     with pytest.raises(ValueError, match="profile must be one of full, quick"):
         search_space.space("huge")
+
+
+def test_a_new_option_enters_through_the_added_hook(monkeypatch):
+    """A parameter appended to ADDED is sampled last and set on RunConfig; a trial stored without it keeps the
+    field's default (so its run key does not change)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    monkeypatch.setattr(search_space, "ADDED", (search_space.Param("normalization", "categorical",
+                                                                   choices=("train", "none")),))
+    assert search_space.space("quick")[-1].name == "normalization"
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(20):
+        trial = study.ask()
+        params = search_space.sample(trial, "quick")
+        assert list(params)[-1] == "normalization" and search_space.outside(params, "quick") == []
+        seen.add(search_space.config_of(params, "quick").normalization)
+        study.tell(trial, 0.0)
+    assert seen == {"train", "none"}
+    old = {k: v for k, v in params.items() if k != "normalization"}
+    assert search_space.config_of(old, "quick").normalization == "train"
+    assert search_space.outside(old, "quick") == ["normalization is missing (needed: train, none)"]

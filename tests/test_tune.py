@@ -17,9 +17,10 @@ import time
 import pytest
 
 from fcnbook.config import RunConfig
-from fcnbook.tuning import objective
+from fcnbook.tuning import objective, show
 from fcnbook.tuning import space as search_space
 from fcnbook.tuning import study as tune
+from fcnbook.tuning import worker as tune_worker
 from pg_server import postgres_fixture
 
 postgres = pytest.fixture(scope="module")(postgres_fixture)
@@ -35,7 +36,7 @@ def cli(root, *args, env_extra=None, check=True, **popen) -> subprocess.Complete
 
 
 def states(study) -> dict[str, int]:
-    return tune.counts(study)
+    return show.counts(study)
 
 
 def test_quick_study_runs_and_show_lists_its_trials(tmp_path):
@@ -46,7 +47,9 @@ def test_quick_study_runs_and_show_lists_its_trials(tmp_path):
     data = json.loads(cli(tmp_path, "--study", "t", "--show", "--json").stdout)
     finished = data["counts"].get("COMPLETE", 0) + data["counts"].get("PRUNED", 0)
     assert finished == 3 and len(data["best"]) == data["counts"]["COMPLETE"] >= 1
-    assert len(shown.splitlines()) == 2 + len(data["best"])
+    assert len(shown.splitlines()) == 2 + len(data["best"]) + len(data["stop_reasons"])
+    assert data["recipes"] == [] and [e["reason"] for e in data["stop_reasons"]] == ["trials"]
+    assert shown.splitlines()[-1].endswith(f"3 trials run, sampler seed {data['stop_reasons'][0]['sampler_seed']}")
     assert tune.journal_path("t", tmp_path).is_file()
     # every complete trial's run is a record of the run store, trained without its test evaluation
     for row in data["best"]:
@@ -81,7 +84,9 @@ def test_a_study_never_evaluates_the_test_set(tmp_path, monkeypatch):
 
 
 def test_the_same_configuration_is_not_trained_twice(tmp_path, monkeypatch):
-    """A second study with the same sampler seed asks for the same configurations: all reused from the store."""
+    """A second study with the same sampler seed asks for the same configurations: the complete ones are reused
+    from the store (the pruner's brackets depend on the study's name, so a trial pruned in one may finish in the
+    other, and only those train again)."""
     import fcnbook.store.runner as runner
 
     objective.optimize("first", 3, root=tmp_path, profile="quick", progress=False, seed=5)
@@ -92,9 +97,11 @@ def test_the_same_configuration_is_not_trained_twice(tmp_path, monkeypatch):
     first = tune.load("first", root=tmp_path)
     assert [t.params for t in second.trials] == [t.params for t in first.trials]
     done = [t for t in first.trials if t.state.name == "COMPLETE"]
-    assert done and [t.value for t in second.trials if t.state.name == "COMPLETE"] == [t.value for t in done]
+    assert done and all(second.trials[t.number].state.name == "COMPLETE" for t in done)
+    assert [second.trials[t.number].value for t in done] == [t.value for t in done]
     pruned = sum(t.state.name == "PRUNED" for t in first.trials)
     assert len(trained) == pruned  # a pruned trial stored nothing, so only those train again
+    assert {t.user_attrs["sampler_seed"] for t in first.trials + second.trials} == {5}  # --seed: as given
 
 
 @pytest.mark.parametrize("args,message", [
@@ -145,6 +152,18 @@ def test_two_machines_share_one_postgresql_study(tmp_path, postgres):
     assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))  # none lost, none twice
     both = [sum(1 for _ in (tmp_path / m / "runs").glob("*/seed-0.json")) for m in ("a", "b")]
     assert all(n >= 1 for n in both), both  # both machines trained trials
+    # Each worker drew from its own sampler seed: their first configurations differ (with one seed for both, the
+    # sampler's random start would have drawn the same configuration twice)
+    firsts = {}
+    for t in study.trials:
+        firsts.setdefault(t.user_attrs["worker"], t)
+    assert len(firsts) == 2 and "recipe" not in str([t.user_attrs for t in study.trials])
+    a, b = firsts.values()
+    assert a.user_attrs["sampler_seed"] != b.user_attrs["sampler_seed"] and a.params != b.params
+    stops = tune_worker.stop_reasons(study)
+    assert sorted(e["worker"] for e in stops) == sorted(firsts) and {e["reason"] for e in stops} == {"trials"}
+    assert {e["sampler_seed"] for e in stops} == {a.user_attrs["sampler_seed"], b.user_attrs["sampler_seed"]}
+    assert sum(e["trials_run"] for e in stops) == len(study.trials)
 
 
 def test_a_killed_worker_trial_is_retried_and_the_study_completes(tmp_path, postgres):

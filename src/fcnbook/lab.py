@@ -38,7 +38,8 @@ class Lab:
 
         root = root or self.root
         if profile == "quick":
-            return objective.optimize(name, trials, root=root, profile="quick", progress=False, device=self.device)
+            return objective.optimize(name, trials, root=root, profile="quick", progress=False, device=self.device,
+                                      seed=0)  # one worker, a fixed sampler seed: the same trials on every build
         return study.load(name, root=root)
 
     def __repr__(self) -> str:

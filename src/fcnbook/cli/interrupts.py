@@ -1,4 +1,4 @@
-"""How the long-running commands (``fcnbook train``, ``fcnbook book``) end when they are stopped.
+"""How the long-running commands (``fcnbook train``, ``fcnbook book``, ``fcnbook tune``) end when they are stopped.
 
 Ctrl-C (SIGINT) and SIGTERM end them with one line saying what was kept and how to continue, and exit
 status 130 or 143; every stored record and the interrupted configuration's epoch checkpoint stay, and the same
@@ -8,6 +8,8 @@ command continues from there. Unusable records or checkpoints are reported in on
 from __future__ import annotations
 
 import sys
+
+from fcnbook import signals
 
 
 def one_line_cache_warnings() -> None:
@@ -27,15 +29,12 @@ def one_line_cache_warnings() -> None:
     warnings.formatwarning = one_line
 
 
-_STOPPED_BY = [2]  # the signal that ended train or book: SIGINT (2) unless SIGTERM arrived
-
-
 def stop_on_sigterm() -> None:
-    """SIGTERM stops ``train`` and ``book`` as Ctrl-C does: one line saying what was kept, status 143."""
+    """SIGTERM stops ``train``, ``book`` and ``tune`` as Ctrl-C does: one line saying what was kept, status 143."""
     import signal
 
     def stop(signum, frame):
-        _STOPPED_BY[0] = signum
+        signals.note(signum)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
@@ -73,7 +72,7 @@ def interrupted(args, exc: KeyboardInterrupt) -> int:
 
     from fcnbook.paths import results_dir
 
-    code = 128 + _STOPPED_BY[0]
+    code = 128 + signals.stopped_by()
     again = "run the same command again to continue"
     if args.verb == "train":
         kept = str(exc) or f"every stored record and epoch checkpoint under {results_dir()}"

@@ -11,13 +11,15 @@ from fcnbook.config import DATASETS, PRECISIONS
 
 def add_parser(sub) -> None:
     """The ``tune`` verb's parser, under the ``fcnbook`` command's subparsers ``sub``."""
+    from fcnbook.tuning.sampling import PRUNERS
     from fcnbook.tuning.space import PROFILES
 
     p = sub.add_parser(
         "tune", help="hyperparameter search on Optuna, validation accuracy only",
         description="Run (or join) an Optuna study: TPE sampling of the search space in fcnbook.tuning.space, one "
-                    "seed per trial through the run store, pruning on per-epoch validation accuracy; the test set "
-                    "is never evaluated. Storage: a journal file <results>/tune/STUDY.journal by default (several "
+                    "seed per trial through the run store, Hyperband pruning on per-epoch validation accuracy, the "
+                    "named recipes of fcnbook.tuning.recipes tried first (once per study); the test set is never "
+                    "evaluated. Storage: a journal file <results>/tune/STUDY.journal by default (several "
                     "processes on one machine), or --storage postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB for "
                     "many machines: run the same command on each and they share the study.")
     p.add_argument("--study", help="study name (letters, digits, - _ .); required unless --show NAME")
@@ -29,13 +31,20 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="local worker processes (the cores are split between them; default 1)")
     p.add_argument("--profile", choices=list(PROFILES), default="full",
-                   help="full: all training images, widths 128-2048, 10-50 epochs; quick: a 2000-image subset, "
+                   help="full: all training images, widths 50-2048, 10-300 epochs; quick: a 2000-image subset, "
                         "tiny networks, 1-2 epochs (seconds)")
     p.add_argument("--dataset", choices=list(DATASETS), default="fashion", help="dataset (default fashion)")
     p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
                    help="arithmetic of every trial (default fp32)")
     p.add_argument("--force-precision", action="store_true", help="bf16 even without fast bf16 hardware")
-    p.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler (default 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of this worker's TPE sampler (default: derived from the study, host, process and a "
+                        "random draw, so that workers differ; recorded with every trial); with --workers K, "
+                        "worker i gets SEED+i")
+    p.add_argument("--pruner", choices=list(PRUNERS), default="hyperband",
+                   help="hyperband (default): stop trials that trail at 5, 15, 45, 135 epochs; none: never")
+    p.add_argument("--no-recipes", action="store_true",
+                   help="do not enqueue the named recipes of fcnbook.tuning.recipes (each is tried once per study)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--show", nargs="?", const="", default=None, metavar="NAME",
                    help="print the best trials of study NAME (or of --study) instead of running it")
@@ -50,7 +59,7 @@ def run(args, parser) -> int:
     """``fcnbook tune``: check every option, then show, run or join a study (exit status)."""
     import os
 
-    from fcnbook.tuning import objective
+    from fcnbook.tuning import objective, show
     from fcnbook.tuning import study as tune
 
     try:
@@ -58,10 +67,10 @@ def run(args, parser) -> int:
             args.study = args.show
         if args.study is None:
             raise ValueError("study must be named: --study NAME (or --show NAME)")
-        tune.check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
-                           args.timeout)
+        check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
+                      args.timeout, args.pruner)
         if args.show is not None:
-            print(tune.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
+            print(show.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
             return 0
         if args.trials is None and args.timeout is None:
             raise ValueError("trials or timeout must be given: --trials N and/or --timeout SECONDS")
@@ -70,7 +79,7 @@ def run(args, parser) -> int:
 
         check(args.precision, resolve_device(args.device), force=args.force_precision)
         tune.create(args.study, args.storage, profile=args.profile, dataset=args.dataset, precision=args.precision,
-                    seed=args.seed)  # a bad URL or clashing settings: one line here, before any worker starts
+                    pruner=args.pruner)  # a bad URL or clashing settings: one line here, before any worker starts
     except (ValueError, KeyError) as exc:
         parser.error(str(exc).strip("'\"").replace("\n", " "))
     if args.workers > 1:
@@ -87,7 +96,32 @@ def run(args, parser) -> int:
     seed = None if args.seed is None else args.seed + args.worker_index
     st = objective.optimize(args.study, args.trials or 10**9, url=args.storage, timeout=args.timeout,
                        profile=args.profile, dataset=args.dataset, precision=args.precision, seed=seed,
-                       device=args.device, progress=not args.no_progress)
+                       device=args.device, progress=not args.no_progress, recipes={} if args.no_recipes else None,
+                       pruner=args.pruner)
     if args.worker_index == 0:
-        print(tune.show(st, top=args.top, as_json=args.json))
+        print(show.show(st, top=args.top, as_json=args.json))
     return 0
+
+
+def check_options(study: str, trials: int | None, profile: str, dataset: str, precision: str, workers: int,
+                  timeout: float | None, pruner: str = "hyperband") -> None:
+    """One-line ``ValueError`` for any bad option of ``fcnbook tune``, before anything starts."""
+    from fcnbook.tuning.sampling import PRUNERS
+    from fcnbook.tuning.space import PROFILES
+    from fcnbook.tuning.study import check_study_name
+
+    check_study_name(study)
+    if trials is not None and (not isinstance(trials, int) or trials < 1):
+        raise ValueError(f"trials must be an integer >= 1 (got {trials!r})")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)} (got {profile!r})")
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (got {dataset!r})")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1 (got {workers!r})")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0 (got {timeout!r})")
+    if pruner not in PRUNERS:
+        raise ValueError(f"pruner must be one of {', '.join(PRUNERS)} (got {pruner!r})")

@@ -3,11 +3,13 @@
 A study samples configurations from :mod:`fcnbook.tuning.space` with Optuna's TPE sampler, trains each on the
 training split with one seed through the normal runner (so a configuration is trained once, whoever asks), and
 scores it by its validation accuracy after the last epoch. After every epoch the validation accuracy is reported
-to a median pruner at the percentage of the trial's epoch budget done, and from a third of the budget on a trial
-that trails the median of earlier trials at the same stage is stopped. The test set is
-never evaluated: trial runs are stored without test figures (``fcnbook.store.records``), and only the final retrain of
-the
-chosen configuration (the "Beyond the report" chapter) evaluates it, once.
+with the epoch as the step, and a Hyperband pruner stops trials that trail the others at the same epoch
+(:mod:`fcnbook.tuning.sampling`). Each worker seeds its sampler differently and records why it stopped
+(:mod:`fcnbook.tuning.worker`); named recipes are tried first, once per study (:mod:`fcnbook.tuning.recipes`). The test
+set
+is never evaluated: trial runs are stored without test figures (``fcnbook.store.records``), and only the final retrain
+of
+the chosen configuration (the "Beyond the report" chapter) evaluates it, once.
 
 Storage (``--storage``):
 
@@ -21,23 +23,19 @@ Storage (``--storage``):
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import warnings
 from pathlib import Path
 
-from fcnbook.config import DATASETS, PRECISIONS
 from fcnbook.paths import results_dir
-from fcnbook.tuning import space as search_space
 
 HEARTBEAT = 10  # seconds between a running trial's heartbeats (RDB storage)
 GRACE = 60  # a running trial without a heartbeat for this long is stale: failed, then retried
 # FCNBOOK_TUNE_HEARTBEAT="INTERVAL,GRACE" (seconds) overrides both: the tests kill a worker and wait for its trial
 # to go stale, and a cluster with slow trials may want a longer grace.
 MAX_RETRY = 2  # a stale trial is queued again at most this often
-PRUNE_AFTER = 34  # percent of a trial's epochs before it may be pruned
-SEED = 0  # the seed of every trial's run: configurations compete on equal terms
+SEED = 0  # the seed of every trial's run: configurations compete on equal terms (the sampler's seed is per worker)
 
 
 def _optuna():
@@ -134,19 +132,20 @@ def load(study: str, url: str | None = None, root: Path | None = None):
 
 
 def create(study: str, url: str | None = None, root: Path | None = None, *, profile: str = "full",
-           dataset: str = "fashion", precision: str = "fp32", seed: int | None = 0):
-    """Create ``study`` or join it (every worker runs the same command); its settings are stored with it."""
+           dataset: str = "fashion", precision: str = "fp32", seed: int | None = None, pruner: str = "hyperband"):
+    """Create ``study`` or join it (every worker runs the same command); its settings are stored with it.
+
+    ``seed`` seeds this process's sampler (:func:`fcnbook.tuning.worker.sampler_seed` derives one per worker) and
+    ``pruner`` names its pruner (:data:`fcnbook.tuning.sampling.PRUNERS`): both belong to the process, not the study.
+    """
     optuna = _optuna()
+    from fcnbook.tuning import sampling as tune_sampling
 
     settings = {"profile": profile, "dataset": dataset, "precision": precision}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # TPE's group=True
     st = optuna.create_study(
         study_name=study, storage=storage(study, url, root), direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True,
-                                           n_startup_trials=8),
-        # prune below the median of earlier trials at the same percent of their budget, after the first third
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=6, n_warmup_steps=PRUNE_AFTER),
+        sampler=tune_sampling.sampler(seed, profile, dataset), pruner=tune_sampling.pruner(pruner, profile),
     )
     stored = {k: st.user_attrs.get(k) for k in settings}
     if all(v is None for v in stored.values()):
@@ -156,60 +155,3 @@ def create(study: str, url: str | None = None, root: Path | None = None, *, prof
         raise ValueError(f"study {study!r} exists with other settings ({stored}); got {settings}: use another "
                          "--study name or the same --profile, --dataset and --precision")
     return st
-
-
-def table(study, top: int = 10) -> list[dict]:
-    """The ``top`` best complete trials first, then the counts of the others: one dict per trial."""
-    from optuna.trial import TrialState
-
-    trials = study.get_trials(deepcopy=False)
-    complete = sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: -t.value)
-    rows = []
-    for t in complete[:top]:
-        dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
-        rows.append({"trial": t.number, "val_accuracy": t.value, "seconds": dur, "params": t.params,
-                     "config": t.user_attrs.get("config")})
-    return rows
-
-
-def counts(study) -> dict[str, int]:
-    """How many trials of ``study`` are in each state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)."""
-    out: dict[str, int] = {}
-    for t in study.get_trials(deepcopy=False):
-        out[t.state.name] = out.get(t.state.name, 0) + 1
-    return out
-
-
-def show(study, top: int = 10, as_json: bool = False) -> str:
-    """The best trials as a text table (or JSON for scripts)."""
-    rows = table(study, top)
-    if as_json:
-        return json.dumps({"study": study.study_name, "counts": counts(study), "best": rows}, indent=1, default=str)
-    from fcnbook.config import RunConfig
-
-    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {k.lower()}" for k, n in sorted(counts(study).items())),
-             f"{'trial':>5}  {'val acc':>7}  {'seconds':>7}  configuration"]
-    for r in rows:
-        c = RunConfig.from_dict(r["config"]) if r["config"] else None
-        label = f"{c.label()}, {c.epochs} epochs, batch {c.batch_size}" if c else json.dumps(r["params"])
-        secs = f"{r['seconds']:7.1f}" if r["seconds"] is not None else "      -"
-        lines.append(f"{r['trial']:>5}  {r['val_accuracy']:7.4f}  {secs}  {label}")
-    return "\n".join(lines)
-
-
-def check_options(study: str, trials: int | None, profile: str, dataset: str, precision: str, workers: int,
-                  timeout: float | None) -> None:
-    """One-line ``ValueError`` for any bad option of ``fcnbook tune``, before anything starts."""
-    check_study_name(study)
-    if trials is not None and (not isinstance(trials, int) or trials < 1):
-        raise ValueError(f"trials must be an integer >= 1 (got {trials!r})")
-    if profile not in search_space.PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(search_space.PROFILES)} (got {profile!r})")
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (got {dataset!r})")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1 (got {workers!r})")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0 (got {timeout!r})")

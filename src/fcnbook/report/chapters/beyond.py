@@ -17,6 +17,7 @@ import pandas as pd
 from fcnbook.config import RunConfig
 from fcnbook.report.paper import MNIST_TUNED_ACCURACY, ROWS
 from fcnbook.report.settings import Settings
+from fcnbook.tuning import show
 from fcnbook.tuning import space as search_space
 from fcnbook.tuning import study as tune
 
@@ -75,10 +76,19 @@ def chosen(study, dataset: str = "fashion") -> RunConfig | None:
     return config
 
 
-def space_table(profile: str = "full", dataset: str = "fashion") -> pd.DataFrame:
-    """The search space as a table: parameter, range, when it is sampled."""
-    return pd.DataFrame([{"parameter": p.name, "values": p.describe(), "sampled": p.when or "always"}
-                         for p in search_space.space(profile, dataset)]).set_index("parameter")
+def space_table(profile: str = "full", dataset: str = "fashion", study=None) -> pd.DataFrame:
+    """The search space as a table: parameter, range, when it is sampled.
+
+    With ``study``, each range is the one its trials were drawn from (:func:`fcnbook.tuning.sampling.searched`),
+    which differs from today's declaration for a study run before a range was widened.
+    """
+    from fcnbook.tuning.sampling import searched
+
+    drawn = searched(study) if study is not None else {}
+    return pd.DataFrame([{"parameter": p.name, "sampled": p.when or "always",
+                          "values": search_space.Param.of(p.name, drawn[p.name]).describe() if p.name in drawn
+                          else p.describe()}
+                         for p in search_space.space(profile, dataset)]).set_index("parameter")[["values", "sampled"]]
 
 
 def study_facts(study, journal: Path | None = None) -> dict:
@@ -87,7 +97,7 @@ def study_facts(study, journal: Path | None = None) -> dict:
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     best, pick = study.best_trial, chosen_trial(study)
-    return {"counts": tune.counts(study), "trials": len(trials),
+    return {"counts": show.counts(study), "trials": len(trials),
             "chosen_number": pick.number, "chosen_value": pick.value, "chosen_seconds": pick.user_attrs["seconds"],
             "best_seconds": best.user_attrs.get("seconds", float("nan")),
             "wall_minutes": (max(ends) - min(starts)).total_seconds() / 60 if starts and ends else float("nan"),
@@ -98,7 +108,7 @@ def study_facts(study, journal: Path | None = None) -> dict:
 def top_trials(study, n: int = 8) -> pd.DataFrame:
     """The ``n`` best complete trials: validation accuracy, training seconds, configuration."""
     rows = []
-    for r in tune.table(study, n):
+    for r in show.table(study, n):
         c = RunConfig.from_dict(r["config"])
         trial = study.trials[r["trial"]]
         rows.append({"trial": r["trial"], "val. acc.": r["val_accuracy"],
@@ -140,7 +150,16 @@ def importance_figure(study, seed: int = 0):
     import matplotlib.pyplot as plt
 
     optuna = tune._optuna()
+    from fcnbook.tuning.sampling import searched
 
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    space = searched(study)
+    if any(t.distributions[n] != space[n] for t in complete for n in t.distributions):
+        # A range widened mid-study: Optuna would leave out every parameter whose stored ranges differ, so the
+        # trials are restated in the ranges that cover them all (an unchanged study is evaluated as it is).
+        study = optuna.create_study(direction="maximize")
+        study.add_trials([optuna.trial.create_trial(params=t.params, value=t.value,
+                                                    distributions={n: space[n] for n in t.params}) for t in complete])
     importances = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed))
     names, values = list(importances)[::-1], list(importances.values())[::-1]
