@@ -136,6 +136,6 @@ def _pixels(dataset, subset, split_seed, val_fraction, root, md5s) -> Pixels:
     def scaled(x):
         return x.reshape(len(x), -1).astype(np.float32) / np.float32(255.0)
 
+    checksum = split_checksum(dataset, md5s, val_fraction, split_seed, "none", subset)
     return Pixels(scaled(x_all[train_idx]), y_all[train_idx], scaled(x_all[val_idx]), y_all[val_idx],
-                  scaled(x_test), y_test.copy(), split_checksum(dataset, md5s, val_fraction, split_seed, "none", subset),
-                  dataset)
+                  scaled(x_test), y_test.copy(), checksum, dataset)
