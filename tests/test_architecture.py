@@ -23,8 +23,6 @@ EXCEPTIONS: dict[str, int] = {
     # The training loop and its helpers: split further only together with the loop itself (one screen per concept).
     "src/fcnbook/training/fit.py": 360,
     "fit": 200,
-    # The SVD chapter's cached computations: three studies sharing one cache and one prediction helper.
-    "src/fcnbook/svd/study.py": 380,
     # The subspace classifier with its numpydoc and its input checks, one estimator (scikit-learn's conventions).
     "src/fcnbook/svd/classifier.py": 345,
     # The sentences of sections 02-08, pending their split into one module per chapter.
