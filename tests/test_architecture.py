@@ -23,8 +23,6 @@ EXCEPTIONS: dict[str, int] = {
     # The training loop and its helpers: split further only together with the loop itself (one screen per concept).
     "src/fcnbook/training/fit.py": 360,
     "fit": 200,
-    # The subspace classifier with its numpydoc and its input checks, one estimator (scikit-learn's conventions).
-    "src/fcnbook/svd/classifier.py": 345,
     # The sentences of sections 02-08, pending their split into one module per chapter.
     "src/fcnbook/report/chapters/findings.py": 330,
     "src/fcnbook/report/chapters/summary.py": 315,
