@@ -26,7 +26,6 @@ EXCEPTIONS: dict[str, int] = {
     # The sentences of sections 02-08, pending their split into one module per chapter.
     "src/fcnbook/report/chapters/findings.py": 330,
     "src/fcnbook/report/chapters/summary.py": 315,
-    "src/fcnbook/store/frames.py": 310,
     # Orchestration with its error handling, each step one call; splitting them would scatter the order of steps.
     "build_book": 100,
     "run_section": 90,
