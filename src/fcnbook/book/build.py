@@ -32,7 +32,7 @@ def _start_timing(profile: str, only: list[str], pdf: bool, peak: Callable[[], f
     from fcnbook.store import records as store
 
     root = results_dir()
-    seeds = experiments.settings(profile)["seeds"]
+    seeds = experiments.settings(profile).seeds
     declared = experiments.book_configs(profile)
     configs = [c for section in declared.values() for c in section]
     stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
