@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fcnbook.cli.main import main, parse_seeds
+from fcnbook.cli.main import main
+from fcnbook.cli.train import parse_seeds
 
 FCNBOOK = [sys.executable, "-m", "fcnbook"]
 HAVE_DATA = all((Path(os.environ.get("FCNBOOK_DATA", Path(__file__).parents[1] / "data")) / d / "raw").is_dir()

@@ -135,7 +135,7 @@ def test_svd_cache_entries_are_computed_once_by_concurrent_processes(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from fcnbook.svd import study as svd_study
+        from fcnbook.svd import cache as svd_cache
 
         def compute():
             with open({str(tmp_path / "computed")!r}, "a") as f:
@@ -143,7 +143,7 @@ def test_svd_cache_entries_are_computed_once_by_concurrent_processes(tmp_path):
             time.sleep(1.5)
             return {{"value": 42}}
 
-        print(svd_study.cached("locktest", {{"n": 1}}, compute, root=Path({str(tmp_path)!r}))["cached"])
+        print(svd_cache.cached("locktest", {{"n": 1}}, compute, root=Path({str(tmp_path)!r}))["cached"])
         """)
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=ENV)
              for _ in range(2)]

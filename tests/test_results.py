@@ -1,4 +1,4 @@
-"""Statistics of fcnbook.store.frames against scipy (and statsmodels where installed) as oracles."""
+"""Statistics of fcnbook.store.frames and fcnbook.stats against scipy (and statsmodels where installed) as oracles."""
 
 import math
 import subprocess
@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from fcnbook.config import RunConfig
+from fcnbook.stats.paired import mcnemar
 from fcnbook.store import frames as results
 from fcnbook.store.frames import Results
 
@@ -66,7 +67,7 @@ def test_mcnemar_counts_discordant_pairs_and_matches_the_exact_binomial():
     y = rng.integers(0, 10, 500)
     a = np.where(rng.random((3, 500)) < 0.85, y, (y + 1) % 10)
     b = np.where(rng.random((3, 500)) < 0.80, y, (y + 2) % 10)
-    m = results.mcnemar(a, b, y)
+    m = mcnemar(a, b, y)
     ra, rb = a == y, b == y
     assert m["only_a"] == int((ra & ~rb).sum()) and m["only_b"] == int((rb & ~ra).sum()) and m["n"] == 1500
     assert m["p"] == pytest.approx(exact_mcnemar(m["only_a"], m["only_b"]))
@@ -79,7 +80,7 @@ def test_mcnemar_agrees_with_statsmodels():
     y = np.zeros(40, dtype=int)
     a = np.array([0] * 30 + [1] * 10)  # right on the first 30
     b = np.array([0] * 22 + [1] * 12 + [0] * 6)  # right on 22 of those, and on 6 that a gets wrong
-    m = results.mcnemar(a, b, y)
+    m = mcnemar(a, b, y)
     table = [[22, 8], [6, 4]]
     assert (m["only_a"], m["only_b"]) == (8, 6)
     assert m["p"] == pytest.approx(contingency.mcnemar(table, exact=True).pvalue)
@@ -87,10 +88,10 @@ def test_mcnemar_agrees_with_statsmodels():
 
 def test_mcnemar_without_discordant_pairs_and_bad_shapes():
     y = np.array([0, 1, 2])
-    assert results.mcnemar(y, y, y)["p"] == 1.0
-    assert results.mcnemar([[0, 1, 2], [0, 0, 0]], [[0, 1, 2], [0, 0, 0]], y)["p_per_seed"] == [1.0, 1.0]
+    assert mcnemar(y, y, y)["p"] == 1.0
+    assert mcnemar([[0, 1, 2], [0, 0, 0]], [[0, 1, 2], [0, 0, 0]], y)["p_per_seed"] == [1.0, 1.0]
     with pytest.raises(ValueError, match="do not pair up"):
-        results.mcnemar([[0, 1, 2]], [0, 1], y)
+        mcnemar([[0, 1, 2]], [0, 1], y)
 
 
 def test_welch_difference_matches_scipy():
@@ -142,3 +143,18 @@ def test_results_imports_without_torch():
     code = "import sys, fcnbook.store.frames, fcnbook.report.chapters.findings; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "False"
+
+
+def test_t_interval_and_paired_t_match_scipy():
+    from fcnbook.stats.intervals import t_interval
+    from fcnbook.stats.paired import paired_t
+
+    x = np.array([0.861, 0.874, 0.858, 0.869, 0.866])
+    got = t_interval(x)
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
+    assert got["n"] == 5 and got["sd"] == pytest.approx(np.std(x, ddof=1))
+    assert (got["mean"], got["ci_low"], got["ci_high"]) == pytest.approx((x.mean(), ci.low, ci.high))
+    d = paired_t(x - 0.86)
+    assert d["p"] == pytest.approx(stats.ttest_1samp(x - 0.86, 0.0).pvalue)
+    empty = paired_t([])
+    assert empty["n"] == 0 and all(math.isnan(empty[c]) for c in ("mean", "sd", "ci_low", "ci_high", "p"))

@@ -1,4 +1,4 @@
-"""Tests for fcnbook.svd.study: the cached studies behind the SVD-classifier section."""
+"""Tests for fcnbook.svd.study, .cache and .predictions: the cached studies behind the SVD-classifier section."""
 
 import dataclasses
 import json
@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from fcnbook.io import CacheWarning
+from fcnbook.svd import cache as svd_cache
+from fcnbook.svd import predictions
 from fcnbook.svd import study as svd_study
-from fcnbook.svd.study import CacheWarning
 from synthetic import make_splits
 
 
@@ -152,20 +154,20 @@ def test_cache_key_holds_code_version(root, monkeypatch):
     calls = counting(monkeypatch, "rank_curve")
     splits = small_splits()
     svd_study.choose_rank(splits, [2])
-    monkeypatch.setattr(svd_study, "CODE_VERSION", svd_study.CODE_VERSION + 1)
+    monkeypatch.setattr(svd_cache, "CODE_VERSION", svd_cache.CODE_VERSION + 1)
     svd_study.choose_rank(splits, [2])
     assert len(calls) == 2
     (old, new) = sorted(cache_files(root, "rank"), key=lambda p: json.loads(p.read_text())["key"]["code_version"])
-    assert json.loads(new.read_text())["key"]["code_version"] == svd_study.CODE_VERSION
+    assert json.loads(new.read_text())["key"]["code_version"] == svd_cache.CODE_VERSION
 
 
 def test_cached_stores_non_finite_results_as_null(root):
     """JSON has no NaN: a non-finite number is stored (and returned) as None, never as invalid JSON."""
-    got = svd_study.cached("x", {"a": 1}, lambda: {"v": math.nan, "w": 1.5})
+    got = svd_cache.cached("x", {"a": 1}, lambda: {"v": math.nan, "w": 1.5})
     assert got["v"] is None and got["w"] == 1.5 and got["cached"] is False
     (path,) = cache_files(root, "x")
     json.loads(path.read_text())  # strict JSON
-    assert svd_study.cached("x", {"a": 1}, lambda: {"v": 0.0})["v"] is None  # read back, not recomputed
+    assert svd_cache.cached("x", {"a": 1}, lambda: {"v": 0.0})["v"] is None  # read back, not recomputed
     assert not list((root / "svd").glob(".tmp-*"))
 
 
@@ -241,10 +243,10 @@ def test_describe_estimator_is_json_and_distinguishes_params():
     from fcnbook.svd.classifier import SVDClassifier
     from fcnbook.svd.pipelines import projection_pipelines
 
-    a = svd_study.describe_estimator(SVDClassifier(5))
-    b = svd_study.describe_estimator(SVDClassifier(6))
+    a = svd_cache.describe_estimator(SVDClassifier(5))
+    b = svd_cache.describe_estimator(SVDClassifier(6))
     assert a != b and json.loads(json.dumps(a)) == a
-    pipe = svd_study.describe_estimator(projection_pipelines()["PCA(85%)+SVC"])
+    pipe = svd_cache.describe_estimator(projection_pipelines()["PCA(85%)+SVC"])
     assert pipe["class"] == "Pipeline" and [s[0] for s in pipe["steps"]] == ["pca", "svc"]
     assert json.loads(json.dumps(pipe)) == pipe
 
@@ -276,15 +278,15 @@ def test_threaded_predict_equals_one_predict_call(workers, monkeypatch):
     x, y = rng.normal(size=(300, 20)), rng.integers(0, 4, 300)
     est = SVC().fit(x, y)
     x_new = rng.normal(size=(1601, 20))  # not a multiple of the block count
-    monkeypatch.setattr(svd_study, "PREDICT_MIN_BLOCK", 100)
+    monkeypatch.setattr(predictions, "PREDICT_MIN_BLOCK", 100)
     calls = []
     real = est.predict
     monkeypatch.setattr(est, "predict", lambda rows: calls.append(len(rows)) or real(rows))
-    got = svd_study.predict(est, x_new, workers=workers)
+    got = predictions.predict(est, x_new, workers=workers)
     np.testing.assert_array_equal(got, real(x_new))
     assert len(calls) == workers and sum(calls) == len(x_new)
     calls.clear()
-    svd_study.predict(est, x_new[:150], workers=workers)  # too few rows for two blocks: one call
+    predictions.predict(est, x_new[:150], workers=workers)  # too few rows for two blocks: one call
     assert calls == [150]
 
 
@@ -300,7 +302,7 @@ def test_resubstitution_classifies_the_support_vectors_only_and_agrees_exactly(d
         pytest.skip(f"{dataset} not fetched")
     x, y = splits.x_train.numpy(), splits.y_train.numpy()
     est = original_svc().fit(x, y)
-    accuracy, classified = svd_study.resubstitution_accuracy(est, x, y, check=300)
+    accuracy, classified = predictions.resubstitution_accuracy(est, x, y, check=300)
     assert accuracy == float(np.mean(est.predict(x) == y)) < 1.0  # some training images are misclassified
     assert classified == len(est.support_) + 300 < len(y)
 
@@ -317,5 +319,5 @@ def test_resubstitution_falls_back_to_every_image_when_the_check_fails():
         support_ = np.array([], dtype=int)
         predict = est.predict
 
-    accuracy, classified = svd_study.resubstitution_accuracy(Pretending(), x, y, check=400)
+    accuracy, classified = predictions.resubstitution_accuracy(Pretending(), x, y, check=400)
     assert (accuracy, classified) == (truth, 400) and truth < 1.0

@@ -32,7 +32,7 @@ def _start_timing(profile: str, only: list[str], pdf: bool, peak: Callable[[], f
     from fcnbook.store import records as store
 
     root = results_dir()
-    seeds = experiments.settings(profile)["seeds"]
+    seeds = experiments.settings(profile).seeds
     declared = experiments.book_configs(profile)
     configs = [c for section in declared.values() for c in section]
     stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
@@ -74,6 +74,68 @@ def _workdir_copy(workdir: Path) -> tuple[Path, Path]:
     ignore = shutil.ignore_patterns("_build", "sections", "__pycache__")
     shutil.copytree(BOOK, workdir / BOOK.name, ignore=ignore, dirs_exist_ok=True)
     return workdir / BOOK.name, workdir / CONFIG.name
+
+
+def _check_sections(names: list[str], only: list[str], notebooks: Path) -> None:
+    """``ValueError`` before anything runs: a name of ``only`` that is no section, or a section without a source."""
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ValueError(f"unknown section(s) {', '.join(unknown)}; allowed (book/_toc.yml): {', '.join(names)}")
+    missing = [str(notebooks / f"{n}.py") for n in names if not (notebooks / f"{n}.py").is_file()]
+    if missing:
+        raise ValueError(f"book/_toc.yml lists sections whose source does not exist: {', '.join(missing)}")
+
+
+def _start_timing_or_none(profile: str, only: list[str], pdf: bool, peak: Callable[[], float] | None) -> dict | None:
+    """:func:`_start_timing`, or ``None`` when it fails: the timing record is a by-product that never stops a build."""
+    try:
+        return _start_timing(profile, only, pdf, peak)
+    except Exception as exc:  # noqa: BLE001
+        print(f"[book] this build is not timed ({type(exc).__name__}: {exc})", flush=True)
+        return None
+
+
+def _run_sections(names: list[str], only: list[str], *, profile: str, notebooks: Path, book: Path,
+                  timing: dict | None) -> dict[str, str]:
+    """Execute the sections in the order of ``names`` (outside ``only``, those executed before are kept) and time
+    each in ``timing["sections"]``; return the failed ones' messages, by name. A failure never stops the others."""
+    failed: dict[str, str] = {}
+    for name in names:
+        out = book / "sections" / f"{name}.ipynb"
+        if only and name not in only:
+            if out.is_file():
+                print(f"[book] {name}: kept the previous execution", flush=True)
+                continue
+            print(f"[book] {name}: never executed, so it runs too", flush=True)
+        t0 = time.perf_counter()
+        print(f"[book] {name}: running (profile {profile}) ...", flush=True)
+        try:
+            run_section(name, out=out, profile=profile, notebooks=notebooks, book=book)
+            print(f"[book] {name}: ok ({time.perf_counter() - t0:.1f} s)", flush=True)
+        except SectionError as e:
+            failed[name] = str(e)
+            print(f"[book] {name}: FAILED ({time.perf_counter() - t0:.1f} s): {e}", flush=True)
+        if timing is not None:
+            timing["sections"][name] = round(time.perf_counter() - t0, 2)
+    return failed
+
+
+def _compile(book: Path, config: Path, *, pdf: bool, timing: dict | None, problems: list[str]) -> Path:
+    """Jupyter Book on ``book`` (timed in ``timing``), then the PDF when ``pdf``; the HTML index. A
+    :class:`BookError` of either is appended to ``problems``, not raised."""
+    index = book / "_build" / "html" / "index.html"
+    try:
+        t0 = time.perf_counter()
+        index = jupyter_book(book, config)
+        if timing is not None:
+            timing["jupyter_book_s"] = round(time.perf_counter() - t0, 2)
+        if pdf:
+            from fcnbook.book.pdf import build_pdf
+
+            build_pdf(book, config)
+    except BookError as e:
+        problems.append(str(e))
+    return index
 
 
 def build_book(
@@ -123,49 +185,12 @@ def build_book(
     book, config = _workdir_copy(Path(workdir)) if workdir else (BOOK, CONFIG)
     names = toc_sections(book)
     only = list(only or [])
-    unknown = [n for n in only if n not in names]
-    if unknown:
-        raise ValueError(f"unknown section(s) {', '.join(unknown)}; allowed (book/_toc.yml): {', '.join(names)}")
-    missing = [str(notebooks / f"{n}.py") for n in names if not (notebooks / f"{n}.py").is_file()]
-    if missing:
-        raise ValueError(f"book/_toc.yml lists sections whose source does not exist: {', '.join(missing)}")
-    failed: dict[str, str] = {}
+    _check_sections(names, only, notebooks)
     start = time.perf_counter()
-    try:  # the timing record is a by-product: a failure to make it never stops the build
-        timing = _start_timing(profile, only, pdf, peak)
-    except Exception as exc:  # noqa: BLE001
-        print(f"[book] this build is not timed ({type(exc).__name__}: {exc})", flush=True)
-        timing = None
-    for name in names:
-        out = book / "sections" / f"{name}.ipynb"
-        if only and name not in only:
-            if out.is_file():
-                print(f"[book] {name}: kept the previous execution", flush=True)
-                continue
-            print(f"[book] {name}: never executed, so it runs too", flush=True)
-        t0 = time.perf_counter()
-        print(f"[book] {name}: running (profile {profile}) ...", flush=True)
-        try:
-            run_section(name, out=out, profile=profile, notebooks=notebooks, book=book)
-            print(f"[book] {name}: ok ({time.perf_counter() - t0:.1f} s)", flush=True)
-        except SectionError as e:
-            failed[name] = str(e)
-            print(f"[book] {name}: FAILED ({time.perf_counter() - t0:.1f} s): {e}", flush=True)
-        if timing is not None:
-            timing["sections"][name] = round(time.perf_counter() - t0, 2)
+    timing = _start_timing_or_none(profile, only, pdf, peak)
+    failed = _run_sections(names, only, profile=profile, notebooks=notebooks, book=book, timing=timing)
     problems = [f"section {n} failed: {msg}" for n, msg in failed.items()]
-    index = book / "_build" / "html" / "index.html"
-    try:
-        t0 = time.perf_counter()
-        index = jupyter_book(book, config)
-        if timing is not None:
-            timing["jupyter_book_s"] = round(time.perf_counter() - t0, 2)
-        if pdf and not failed:
-            from fcnbook.book.pdf import build_pdf
-
-            build_pdf(book, config)
-    except BookError as e:
-        problems.append(str(e))
+    index = _compile(book, config, pdf=pdf and not failed, timing=timing, problems=problems)
     print(f"[book] total {time.perf_counter() - start:.1f} s", flush=True)
     if timing is not None:
         _finish_timing(timing, time.perf_counter() - start, failed=list(failed), problems=bool(problems),

@@ -46,7 +46,7 @@ _PHRASES = {"None": "None", "int": "an integer", "str": "a string", "bool": "Tru
 
 
 class Expression(str):
-    """A default that is not a literal (``list(experiments.OPTIMIZERS)``): its source text, not checked."""
+    """A default that is not a literal (``list(experiments.REPORT_OPTIMIZERS)``): its source text, not checked."""
 
     def __repr__(self) -> str:
         return str(self)

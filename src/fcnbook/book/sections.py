@@ -12,6 +12,7 @@ through, or one that stopped at a failing cell and shows its traceback), never a
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from fcnbook.book.parameters import Parameter, check_parameters, parse_parameter_value, parse_parameters_cell
@@ -156,9 +157,19 @@ def run_section(
     SectionError
         A cell failed; papermill's notebook with the traceback is at ``out``.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    nb, params = _prepared(name, parameters, profile, notebooks, book)
+    out = Path(out or Path(book or BOOK) / "sections" / f"{name}.ipynb").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _execute(nb, name, params, out)
+    return out
 
+
+def _prepared(name: str, parameters: dict | None, profile: str | None, notebooks: Path | None,
+              book: Path | None):
+    """The section's notebook, read afresh, and its checked parameters; ``ValueError`` before anything runs.
+
+    The parameters cell is tagged ``remove-cell`` and the kernel named, so papermill runs what the book shows.
+    """
     path = section_path(name, notebooks, book)
     params = dict(parameters or {})
     if profile is not None:
@@ -169,26 +180,45 @@ def run_section(
     if cell is not None:
         _tag(cell, REMOVE)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    out = Path(out or Path(book or BOOK) / "sections" / f"{name}.ipynb").resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}.ipynb")  # papermill saves after every cell
-    # The kernel inherits our environment. An MPLBACKEND such as Agg (common in CI) would make every figure
-    # vanish from the book silently, so the kernel always gets the inline backend.
+    return nb, params
+
+
+@contextmanager
+def _inline_figures():
+    """The kernel inherits our environment. An MPLBACKEND such as Agg (common in CI) would make every figure
+    vanish from the book silently, so the kernel always gets the inline backend; ours is restored after."""
     saved = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
-        papermill.execute_notebook(
-            nb,
-            str(partial),
-            parameters=params,
-            kernel_name="python3",
-            language="python",
-            cwd=str(out.parent),
-            progress_bar=False,
-            # ipykernel logs harmless warnings (plain-TCP transport, "KeyboardInterrupt caught" at shutdown)
-            # to the terminal; cell errors still reach the notebook and raise below.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved
+
+
+def _execute(nb, name: str, params: dict, out: Path) -> None:
+    """Run ``nb`` with papermill into a temporary file beside ``out``, moved to ``out`` once papermill is done
+    (with the traceback when a cell failed: :class:`SectionError`); nothing half-written is ever left."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}.ipynb")  # papermill saves after every cell
+    try:
+        with _inline_figures():
+            papermill.execute_notebook(
+                nb,
+                str(partial),
+                parameters=params,
+                kernel_name="python3",
+                language="python",
+                cwd=str(out.parent),
+                progress_bar=False,
+                # ipykernel logs harmless warnings (plain-TCP transport, "KeyboardInterrupt caught" at shutdown)
+                # to the terminal; cell errors still reach the notebook and raise below.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            )
     except PapermillExecutionError as e:  # a whole notebook that stops at the failing cell: keep it
         _hide_parameter_cells(partial)
         os.replace(partial, out)
@@ -202,9 +232,4 @@ def run_section(
         _hide_parameter_cells(partial)
         os.replace(partial, out)
     finally:
-        if saved is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved
         partial.unlink(missing_ok=True)  # interrupted or failed: no half-written notebook is left behind
-    return out

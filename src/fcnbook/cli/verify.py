@@ -15,7 +15,6 @@ from pathlib import Path
 
 from fcnbook.config import RunConfig
 from fcnbook.paths import results_dir
-from fcnbook.report.chapters.provenance import stored
 
 #: Largest |stored - recomputed| test accuracy accepted on another machine: a few seed-to-seed SDs of the
 #: book's configurations (0.001-0.008), since a different rounding acts like another draw of the same run.
@@ -36,6 +35,7 @@ def compare_stores(other: Path, root: Path | None = None, *, log: Callable[[str]
     dict
         ``compared``, ``identical``, ``different``, ``missing`` (counts) and ``differences`` (one dict each).
     """
+    from fcnbook.report.chapters.provenance import stored
     from fcnbook.version import TRAINING_CODE_VERSION
 
     other = Path(other)
@@ -122,6 +122,7 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
     Returns True when every sampled record passes; each comparison is printed through ``log``.
     """
     from fcnbook.data.splits import load_for
+    from fcnbook.report.chapters.provenance import stored
     from fcnbook.training.environment import describe
     from fcnbook.training.fit import resolve_device
     from fcnbook.version import TRAINING_CODE_VERSION
@@ -158,3 +159,36 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
             f"(diff {c['test_accuracy_diff']:+.2e}); history max |diff| {c['history_max_abs_diff']:.2e}; "
             f"{c['predictions_differing']} of {len(result.test_predictions)} predictions differ; rule: {rule}")
     return ok
+
+
+def add_parser(sub) -> None:
+    """The ``verify`` verb's parser, under the ``fcnbook`` command's subparsers ``sub``."""
+    v = sub.add_parser("verify", help="retrain randomly chosen stored records and compare them",
+                       description="Retrain K randomly chosen run records of the current training code alone and "
+                                   "compare history, test accuracy and predictions with what is stored: exactly "
+                                   "on the CPU model, torch and thread count that made them, else the test "
+                                   "accuracy within 0.01. With --against DIR, compare a whole retrained results "
+                                   "folder with the stored records instead, exactly. Exit 1 when any differs.")
+    v.add_argument("--sample", type=int, default=2, metavar="K", help="records to retrain (default 2)")
+    v.add_argument("--seed", type=int, default=None, help="seed of the random choice (default: a new choice)")
+    v.add_argument("--device", default="cpu", help="device to retrain on (default cpu)")
+    v.add_argument("--against", metavar="DIR", default=None,
+                   help="train nothing: compare every record of the results folder DIR (e.g. results-retrain/ "
+                        "after `make book RETRAIN=1`) with the stored one of the same configuration and seed")
+    v.set_defaults(subparser=v)
+
+
+def run(args, parser) -> int:
+    """``fcnbook verify``: exit status 0 when every compared record agrees, 1 when any differs."""
+    if args.against is not None:
+        try:
+            c = compare_stores(Path(args.against).expanduser())
+        except ValueError as exc:
+            parser.error(str(exc).replace("\n", " "))
+        return 0 if c["compared"] and not c["different"] else 1
+    if args.sample < 1:
+        parser.error(f"--sample must be an integer >= 1 (got {args.sample})")
+    try:
+        return 0 if verify(args.sample, rng_seed=args.seed, device=args.device) else 1
+    except ValueError as exc:
+        parser.error(str(exc).replace("\n", " "))

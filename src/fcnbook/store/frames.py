@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.config import RunConfig
+from fcnbook.stats.intervals import t_interval
+from fcnbook.stats.paired import mcnemar, paired_t
 from fcnbook.store.records import METRICS
 
 
@@ -77,20 +79,12 @@ def summarize(runs: pd.DataFrame, value: str = "test_accuracy") -> pd.DataFrame:
     """Mean, SD (ddof=1), n and 95 % t-interval of ``value`` per configuration, in order of first appearance.
 
     Returns a DataFrame indexed by ``key`` with columns ``label``, ``mean``, ``sd``, ``n``, ``ci_low``,
-    ``ci_high``. With one seed the SD and the interval are NaN: there is no spread to measure. The interval
-    is for the mean over seeds; it does not include the test set's own sampling error (see the methods page).
+    ``ci_high`` (:func:`fcnbook.stats.intervals.t_interval` of each configuration's seeds). With one seed the SD
+    and the interval are NaN: there is no spread to measure. The interval is for the mean over seeds; it does not
+    include the test set's own sampling error (see the methods page).
     """
-    from scipy import stats
-
-    out = []
-    for key, group in runs.groupby("key", sort=False):
-        x = group[value].to_numpy(dtype=float)
-        n = len(x)
-        mean = float(x.mean())
-        sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 else float("nan")
-        out.append({"key": key, "label": group["label"].iloc[0], "mean": mean, "sd": sd, "n": n,
-                    "ci_low": mean - half, "ci_high": mean + half})
+    out = [{"key": key, "label": group["label"].iloc[0], **t_interval(group[value].to_numpy(dtype=float))}
+           for key, group in runs.groupby("key", sort=False)]
     return pd.DataFrame(out, columns=["key", "label", "mean", "sd", "n", "ci_low", "ci_high"]).set_index("key")
 
 
@@ -124,8 +118,8 @@ def paired_differences(runs: pd.DataFrame, baseline_key, keys, value: str = "tes
 
     Runs of the same seed share their mini-batch order and dropout masks, and their initial weights too when the
     architecture and initialiser match, so a configuration is compared with the baseline seed by seed: the
-    differences ``d_i`` are summarised by their mean, SD (ddof=1), ``n`` (seeds present in both), the 95 %
-    t interval ``mean +/- t(0.975, n-1) SD / sqrt(n)`` and the two-sided paired t-test p-value (the same numbers as
+    differences ``d_i`` of the seeds present in both are summarised by :func:`fcnbook.stats.paired.paired_t`
+    (mean, SD, ``n``, 95 % t interval and the paired t-test's p-value, the same numbers as
     :func:`scipy.stats.ttest_rel`). With one seed, or differences without spread, SD/interval/p are NaN where
     undefined. Like :func:`summarize`, the interval covers seed-to-seed variation only, not the test set's own
     sampling error.
@@ -144,7 +138,6 @@ def paired_differences(runs: pd.DataFrame, baseline_key, keys, value: str = "tes
     DataFrame indexed by key, in the order of ``keys``: ``label``, ``mean``, ``sd``, ``n``, ``ci_low``,
     ``ci_high``, ``p``.
     """
-    from scipy import stats
 
     def by_seed(key):
         return runs.loc[runs["key"] == key].set_index("seed")[value].astype(float)
@@ -154,54 +147,10 @@ def paired_differences(runs: pd.DataFrame, baseline_key, keys, value: str = "tes
     for key in map(_key, keys):
         other = by_seed(key)
         seeds = [s for s in other.index if s in base.index]
-        d = (other.loc[seeds] - base.loc[seeds]).to_numpy()
-        n = len(d)
-        mean = float(d.mean()) if n else float("nan")
-        sd = float(d.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 else float("nan")
-        p = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1)) if n > 1 and sd > 0 else float("nan")
         label = runs.loc[runs["key"] == key, "label"]
-        out.append({"key": key, "label": label.iloc[0] if len(label) else key, "mean": mean, "sd": sd, "n": n,
-                    "ci_low": mean - half, "ci_high": mean + half, "p": p})
+        out.append({"key": key, "label": label.iloc[0] if len(label) else key,
+                    **paired_t((other.loc[seeds] - base.loc[seeds]).to_numpy())})
     return pd.DataFrame(out, columns=["key", "label", "mean", "sd", "n", "ci_low", "ci_high", "p"]).set_index("key")
-
-
-def mcnemar(pred_a, pred_b, y) -> dict:
-    """Exact McNemar test of two classifiers on the same test images, pooled over seeds.
-
-    Parameters
-    ----------
-    pred_a, pred_b : array-like, shape (N,) or (seeds, N)
-        Predicted classes; row ``i`` of ``pred_a`` is paired with row ``i`` of ``pred_b`` (the same seed).
-    y : array-like, shape (N,)
-        True classes.
-
-    Returns
-    -------
-    dict
-        ``only_a`` (a right, b wrong) and ``only_b`` (b right, a wrong), summed over seeds; ``n`` (pairs of
-        predictions, seeds x N); ``p``: exact two-sided binomial test of ``only_a`` out of ``only_a + only_b``
-        discordant pairs at 1/2 (:func:`scipy.stats.binomtest`; 1.0 without discordant pairs); ``p_per_seed``:
-        the same test on each seed's own pair of networks.
-
-    The pooled test treats every (seed, image) pair as independent. Each image recurs in every seed, so when two
-    configurations disagree on the same images seed after seed the pooled ``p`` overstates the evidence; the
-    per-seed p-values, each a textbook McNemar test, are returned beside it.
-    """
-    from scipy.stats import binomtest
-
-    a, b = np.atleast_2d(np.asarray(pred_a)), np.atleast_2d(np.asarray(pred_b))
-    y = np.asarray(y)
-    if a.shape != b.shape or a.shape[1] != len(y):
-        raise ValueError(f"predictions of shapes {a.shape} and {b.shape} do not pair up with {len(y)} labels")
-    ra, rb = a == y, b == y
-    only_a, only_b = (ra & ~rb).sum(axis=1), (rb & ~ra).sum(axis=1)
-
-    def p(k, m):
-        return float(binomtest(int(k), int(k + m), 0.5).pvalue) if k + m else 1.0
-
-    return {"only_a": int(only_a.sum()), "only_b": int(only_b.sum()), "n": int(a.size),
-            "p": p(only_a.sum(), only_b.sum()), "p_per_seed": [p(k, m) for k, m in zip(only_a, only_b, strict=True)]}
 
 
 def effects(res: Results, baseline: RunConfig, configs: dict, y) -> pd.DataFrame:

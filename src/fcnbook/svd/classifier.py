@@ -21,66 +21,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from fcnbook.svd.spectrum import check_n_components, kept_rank, right_singular
+
 __all__ = ["SVDClassifier", "rank_curve"]
-
-# Eigendecomposition of the 784 x 784 covariance matrix: exact like "full" (which takes the SVD of the
-# whole centred data matrix) but several times faster when samples far outnumber features, as here.
-_PCA_SOLVER = "covariance_eigh"
-
-_N_COMPONENTS_HELP = "n_components must be an int >= 1 (a rank) or a float in (0, 1] (an energy fraction)"
-
-
-def _check_n_components(value) -> int | float:
-    """Return ``value`` as an int rank or a float energy fraction, or raise ValueError."""
-    if isinstance(value, bool | np.bool_):
-        raise ValueError(f"{_N_COMPONENTS_HELP}; got {value!r}.")
-    if isinstance(value, numbers.Integral):
-        if value >= 1:
-            return int(value)
-    elif isinstance(value, numbers.Real):
-        if 0.0 < value <= 1.0:
-            return float(value)
-    raise ValueError(f"{_N_COMPONENTS_HELP}; got {value!r}.")
-
 
 def _check_batch_size(value) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"batch_size must be an int >= 1; got {value!r}.")
     return int(value)
-
-
-def _numerical_rank(s: np.ndarray, shape: tuple[int, int]) -> int:
-    """Rank of a matrix from its descending singular values, with numpy's matrix_rank tolerance."""
-    if s.size == 0 or s[0] == 0.0:
-        return 0
-    tol = s[0] * max(shape) * np.finfo(s.dtype).eps
-    return int(np.count_nonzero(s > tol))
-
-
-def _energy_rank(s: np.ndarray, fraction: float) -> int:
-    """Smallest ``r`` with ``sum(s[:r]**2) >= fraction * sum(s**2)`` (0 for an all-zero spectrum)."""
-    energy = np.cumsum(s.astype(np.float64) ** 2)
-    if energy.size == 0 or energy[-1] == 0.0:
-        return 0
-    # A relative slack of a few ulps so that fraction=1.0 (or an exact cumulative ratio) is reached
-    # despite rounding in the cumulative sum.
-    target = fraction * energy[-1] * (1.0 - 8 * np.finfo(np.float64).eps)
-    return min(int(np.searchsorted(energy, target, side="left")) + 1, energy.size)
-
-
-def _right_singular(Xk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Singular values and right singular vectors (rows of Vt) of ``Xk`` (samples x features).
-
-    The right singular vectors of ``Xk`` are the left singular vectors of ``Xk.T``, the
-    (features x samples) matrix whose columns are images. For tall ``Xk`` the SVD is taken of the
-    triangular factor of a QR decomposition, which has the same singular values and right singular
-    vectors and avoids forming the (samples x rank) left factor.
-    """
-    n_samples, n_features = Xk.shape
-    if n_samples > n_features:
-        Xk = np.linalg.qr(Xk, mode="r")
-    _, s, vt = np.linalg.svd(Xk, full_matrices=False)
-    return s, vt
 
 
 class SVDClassifier(ClassifierMixin, BaseEstimator):
@@ -186,7 +134,7 @@ class SVDClassifier(ClassifierMixin, BaseEstimator):
         self : SVDClassifier
             The fitted estimator.
         """
-        n_components = _check_n_components(self.n_components)
+        n_components = check_n_components(self.n_components)
         _check_batch_size(self.batch_size)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -195,12 +143,8 @@ class SVDClassifier(ClassifierMixin, BaseEstimator):
         components, ranks, spectra = [], [], []
         for k in range(self.classes_.size):
             Xk = np.asarray(X[y_idx == k], dtype=np.float64)
-            s, vt = _right_singular(Xk)
-            rank = _numerical_rank(s, Xk.shape)
-            if isinstance(n_components, float):
-                r = min(_energy_rank(s, n_components), rank)
-            else:
-                r = min(n_components, rank)
+            s, vt = right_singular(Xk)
+            r = kept_rank(s, Xk.shape, n_components)
             components.append(np.ascontiguousarray(vt[:r].T))
             ranks.append(r)
             spectra.append(s)
@@ -252,7 +196,7 @@ class SVDClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples to score.
+            Samples to score, one per row.
 
         Returns
         -------
@@ -268,7 +212,7 @@ class SVDClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples to score.
+            Samples to score, as in :meth:`residuals`.
 
         Returns
         -------
@@ -329,7 +273,7 @@ def rank_curve(
     list of float
         Accuracy on ``(X_val, y_val)`` for each entry of ``ranks``, in the same order.
     """
-    ranks = [_check_n_components(r) for r in ranks]
+    ranks = [check_n_components(r) for r in ranks]
     if not ranks or any(isinstance(r, float) for r in ranks):
         raise ValueError("ranks must be a non-empty sequence of ints >= 1.")
     clf = SVDClassifier(n_components=max(ranks), batch_size=batch_size).fit(X_train, y_train)

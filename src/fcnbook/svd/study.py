@@ -17,31 +17,14 @@ subspace classifier's class subspaces pass through the origin, so a black backgr
 RBF ``SVC`` with ``gamma="scale"`` and k-nearest neighbours give the same predictions under any scaling of all
 pixels by one constant, and PCA centres the data anyway.
 
-Cache: one JSON file per result under ``<results>/svd/`` (:func:`fcnbook.paths.results_dir`), named by a hash
-of everything the result depends on (dataset, data checksum, model and its parameters, training-set size, this
-module's :data:`CODE_VERSION` and the scikit-learn version), and storing that key in full. A file is reused
-only if its stored key equals the requested one; an unreadable or mismatched file is reported with a
-:class:`CacheWarning` and recomputed. Files are written atomically (temporary file, then ``os.replace``).
-Timings in the cache are those of the run that made it.
-
-Every computation runs with single-threaded BLAS and OpenMP (:data:`THREADS`). On two cores shared with other
-work, multi-threaded OpenBLAS was measured to make these small decompositions over ten times slower (a rank-60
-fit on 3000 images: 22.6 s with two threads, 1.4 s with one), and scikit-learn's SVC is single-threaded anyway,
-so one thread also keeps the timings comparable between methods.
-
-Predictions are the exception that uses both cores: every model here predicts each image on its own, so
-:func:`predict` splits the images into :data:`PREDICT_WORKERS` contiguous blocks and predicts them in as many
-threads (libsvm releases the GIL), each still with single-threaded BLAS. The predictions are those of one
-``est.predict`` call, element for element (tested); the wall-clock time of predicting with ``SVC`` halves on
-two cores (7.9 s -> 4.1 s for 4000 images, measured).
+Each result is cached on disk (:mod:`fcnbook.svd.cache`, single-threaded BLAS); predictions use both cores
+(:mod:`fcnbook.svd.predictions`).
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,99 +32,19 @@ import pandas as pd
 
 from fcnbook import machine
 from fcnbook.data.indices import pixels
-from fcnbook.io import CacheWarning
-from fcnbook.paths import results_dir
-from fcnbook.store import cache
+from fcnbook.svd.cache import cached, describe_estimator
 from fcnbook.svd.classifier import SVDClassifier, rank_curve
 from fcnbook.svd.pipelines import original_svc, projection_pipelines
+from fcnbook.svd.predictions import predict, resubstitution_accuracy
 
-__all__ = [
-    "CODE_VERSION",
-    "DEFAULT_RANKS",
-    "PIXELS",
-    "THREADS",
-    "CacheWarning",
-    "cache_dir",
-    "cached",
-    "choose_rank",
-    "describe_estimator",
-    "evaluate_models",
-    "forensic_svc",
-    "predict",
-    "resubstitution_accuracy",
-]
+__all__ = ["DEFAULT_RANKS", "PIXELS", "RAW_SVC_LABEL", "SVD_LABEL", "choose_rank", "evaluate_models", "forensic_svc"]
 
-#: Bump when a change here or in :mod:`fcnbook.svd.classifier` alters any cached result; older files are then
-#: recomputed.
-CODE_VERSION = 2  # 2: predictions in PREDICT_WORKERS threads (same predictions, shorter wall-clock times)
 #: ``normalization`` passed to :func:`fcnbook.data.splits.load`: pixels in [0, 1].
 PIXELS = "none"
 #: Ranks tried by :func:`choose_rank` unless told otherwise.
 DEFAULT_RANKS: tuple[int, ...] = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150)
-#: BLAS/OpenMP threads for every computation of this module (see the module docstring).
-THREADS = 1
-#: Threads that share one prediction (:func:`predict`): the CPUs this process may use.
-PREDICT_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-#: Training images that are no support vector, classified anyway as a check (:func:`resubstitution_accuracy`).
-RESUBSTITUTION_CHECK = 1_000
-#: Fewer images than this are predicted in one call: a thread pool would cost more than it saves.
-PREDICT_MIN_BLOCK = 500
 SVD_LABEL = "SVD subspaces (rank {rank})"
 RAW_SVC_LABEL = "SVC() on raw pixels"
-
-
-# ----------------------------------------------------------------------------------------------- cache
-
-
-def cache_dir(root: Path | None = None) -> Path:
-    """Folder of this module's cache: ``<root>/svd`` with ``root`` defaulting to :func:`results_dir`."""
-    return Path(root or results_dir()) / "svd"
-
-
-def cached(kind: str, key: dict, compute: Callable[[], dict], *, root: Path | None = None) -> dict:
-    """The result of ``compute()`` for ``key``, from the cache when a current copy is there.
-
-    Parameters
-    ----------
-    kind : str
-        Short name of the computation (file name prefix), e.g. ``"rank"``.
-    key : dict
-        Everything the result depends on (JSON-serialisable). :data:`CODE_VERSION` and the scikit-learn
-        version are added.
-    compute : callable
-        Returns the result as a JSON-serialisable dict of finite numbers, strings and lists.
-    root : Path, optional
-        Results root; default :func:`fcnbook.paths.results_dir`.
-
-    Returns
-    -------
-    dict
-        The result, plus ``"cached"``: True when it was read from disk.
-    """
-    import sklearn
-
-    full_key = cache.jsonable({"kind": kind, "code_version": CODE_VERSION, "sklearn": sklearn.__version__, **key})
-    path = cache_dir(root) / f"{kind}-{cache.digest(full_key)}.json"
-
-    def check(entry: dict) -> None:
-        if not isinstance(entry.get("result"), dict):
-            raise ValueError("no result in the file")
-
-    entry = cache.read(path, identity={"key": full_key}, check=check)
-    if entry is not None:
-        return {**entry["result"], "cached": True}
-    from threadpoolctl import threadpool_limits
-
-    # One process computes an entry; another asking for it meanwhile waits, then reads it.
-    with cache.lock(Path(root or results_dir()), f"svd-{path.stem}"):
-        entry = cache.read(path, identity={"key": full_key}, check=check, warn=lambda msg: None)  # told above
-        if entry is not None:
-            return {**entry["result"], "cached": True}
-        with threadpool_limits(limits=THREADS):
-            result = cache.jsonable(compute())
-        cache.write(path, {"key": full_key, "result": result, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-                    indent=1, sort_keys=True)
-    return {**result, "cached": False}
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -157,68 +60,6 @@ def _timed(f):
     w, c = time.perf_counter(), time.process_time()
     out = f()
     return out, time.perf_counter() - w, time.process_time() - c
-
-
-def predict(est, x: np.ndarray, workers: int | None = None) -> np.ndarray:
-    """``est.predict(x)``, computed as contiguous blocks of rows in ``workers`` threads (default
-    :data:`PREDICT_WORKERS`) and concatenated in order. Valid for estimators that predict each row on its own,
-    as every model of this module does."""
-    workers = PREDICT_WORKERS if workers is None else int(workers)
-    blocks = min(workers, len(x) // PREDICT_MIN_BLOCK)
-    if blocks <= 1:
-        return est.predict(x)
-    with ThreadPoolExecutor(blocks) as pool:
-        return np.concatenate(list(pool.map(est.predict, np.array_split(x, blocks))))
-
-
-def resubstitution_accuracy(est, x: np.ndarray, y: np.ndarray, check: int = RESUBSTITUTION_CHECK,
-                            seed: int = 0) -> tuple[float, int]:
-    """Accuracy of a fitted ``SVC`` on the images it was fitted on, classifying only those that can be wrong.
-
-    libsvm trains one binary SVM per pair of classes. A training image that is a support vector of none of
-    them has a zero coefficient in each of the k - 1 problems of its class, so (the optimality conditions libsvm
-    stops on, to its tolerance of 1e-3) its label times the decision value is at least about 1 in each: its class
-    wins all k - 1 of its votes, which no other class can match, and it is classified correctly. So only the
-    support vectors (``est.support_``) need classifying. ``check`` images drawn from the others (with ``seed``)
-    are classified as well, and if any of them comes out wrong (a fit stopped early, another estimator) every
-    image is classified instead.
-
-    Returns
-    -------
-    (accuracy, images classified)
-        The accuracy equals ``mean(predict(est, x) == y)``; the count says how many images it took.
-    """
-    sv = np.asarray(est.support_)
-    others = np.setdiff1d(np.arange(len(y)), sv)
-    sample = np.random.default_rng(seed).choice(others, min(check, len(others)), replace=False)
-    picked = np.concatenate([sv, sample])
-    right = predict(est, x[picked]) == y[picked]
-    if not right[len(sv):].all():  # the argument does not hold for this fit: classify everything
-        return float(np.mean(predict(est, x) == y)), len(y)
-    return float((int(right[:len(sv)].sum()) + len(others)) / len(y)), len(picked)
-
-
-def _plain(value):
-    """A JSON-friendly stand-in for an estimator parameter value."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "get_params"):
-        return describe_estimator(value)
-    return repr(value)
-
-
-def describe_estimator(est) -> dict:
-    """Class name and every parameter of ``est`` (each step of a Pipeline in turn), for cache keys."""
-    from sklearn.pipeline import Pipeline
-
-    if isinstance(est, Pipeline):
-        return {"class": "Pipeline", "steps": [[name, describe_estimator(step)] for name, step in est.steps]}
-    params = est.get_params(deep=False)
-    return {"class": type(est).__qualname__, "params": {k: _plain(params[k]) for k in sorted(params)}}
 
 
 def _load(dataset: str, subset: int | None, split_seed: int, val_fraction: float):
