@@ -139,7 +139,7 @@ def test_members_draw_their_own_boxes_and_a_stack_member_equals_a_lone_one():
 
 def test_erase_keeps_dtype_and_device_and_refuses_bad_shapes():
     x = images(2, 5).to(torch.bfloat16)
-    boxes = torch.tensor([[[1, 2, 3, 4]] * 5] * 2)
+    boxes = np.array([[[1, 2, 3, 4]] * 5] * 2)
     out = erase(x, boxes, BACKGROUND)
     assert out.dtype == torch.bfloat16 and out.shape == x.shape
     assert (out.view(2, 5, 28, 28)[:, :, 1:4, 2:6] == torch.tensor(BACKGROUND, dtype=torch.bfloat16)).all()

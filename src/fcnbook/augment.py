@@ -101,7 +101,7 @@ class Augmenter:
         if self.shift:
             xb = self._shift(xb, side)
         if self.erase:
-            xb = erase(xb, torch.from_numpy(self.draw_erasing(b, side)).to(xb.device), self.background)
+            xb = erase(xb, self.draw_erasing(b, side), self.background)
         return xb
 
     def _shift(self, xb: torch.Tensor, side: int) -> torch.Tensor:

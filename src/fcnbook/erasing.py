@@ -68,19 +68,23 @@ def draw_boxes(rng: np.random.Generator, b: int, side: int, p: float, scale: tup
     return boxes
 
 
-def erase(x: torch.Tensor, boxes: torch.Tensor, value: float) -> torch.Tensor:
+def erase(x: torch.Tensor, boxes: np.ndarray, value: float) -> torch.Tensor:
     """Copy of the flattened square images ``x`` (..., side * side) with each image's box set to ``value``.
 
-    ``boxes`` (..., 4) holds ``(top, left, height, width)`` per image, as :func:`draw_boxes` returns them (on
-    ``x``'s device); a box of height 0 leaves its image unchanged.
+    ``boxes`` (..., 4) holds ``(top, left, height, width)`` per image, as :func:`draw_boxes` returns them; a box
+    of height 0 leaves its image unchanged.
     """
     side = math.isqrt(x.shape[-1])
+    boxes = np.asarray(boxes)
     if side * side != x.shape[-1] or boxes.shape != (*x.shape[:-1], 4):
         raise ValueError(f"x must be (..., side*side) images with one box each; got x {tuple(x.shape)}, "
                          f"boxes {tuple(boxes.shape)}")
+    # The mask is built by numpy on the CPU, where the boxes are drawn: torch would hand these small comparisons to
+    # its thread pool, measured at 5-40 ms a mini-batch (S = 5, b = 256) on a busy 2-core machine, against ~1 ms
+    # here; only the fill runs on x's device.
     top, left, h, w = (boxes[..., i, None] for i in range(4))
-    ar = torch.arange(side, device=x.device)
+    ar = np.arange(side)
     in_rows = (ar >= top) & (ar < top + h)  # (..., side)
     in_cols = (ar >= left) & (ar < left + w)
-    mask = in_rows[..., :, None] & in_cols[..., None, :]
-    return x.view(*x.shape[:-1], side, side).masked_fill(mask, value).reshape(x.shape)
+    mask = torch.from_numpy(in_rows[..., :, None] & in_cols[..., None, :]).to(x.device)
+    return torch.where(mask, value, x.view(*x.shape[:-1], side, side)).reshape(x.shape)
