@@ -43,6 +43,11 @@ HELP = {
                  "CUDA GPU of compute capability >= 8.0, unless --force-precision)",
     "ema": "decay of a moving average of the weights and batch-norm statistics used for every evaluation, "
            "in [0, 1) (0 = off)",
+    "teacher": "knowledge distillation: the key of a configuration (same data) whose seeds' ensemble teaches; "
+               "trained first when its weights are not stored",
+    "teacher_seeds": "seeds of the teacher's members, comma separated (with --teacher)",
+    "distill_temperature": "softmax temperature of the distillation term, > 0 (with --teacher)",
+    "distill_weight": "weight w of the distillation term, in (0, 1]: (1-w) CE + w T^2 KL (with --teacher)",
     "batch_size": "training mini-batch size",
     "epochs": "passes over the training split (>= 1)",
     "normalization": f"pixel normalisation: {', '.join(NORMALIZATIONS)} (train = training split mean/std)",
@@ -86,6 +91,8 @@ def _convert(field: dataclasses.Field, text: str):
             return tuple(int(h) for h in text.split(","))
         if field.name in ("erase_scale", "erase_ratio"):
             return tuple(float(v) for v in text.split(","))
+        if field.name == "teacher_seeds":
+            return tuple(int(v) for v in text.split(","))
         if field.name == "subset":
             return None if text.lower() in ("none", "all") else int(text)
         if isinstance(field.default, int) and not isinstance(field.default, bool):

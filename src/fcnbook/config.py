@@ -24,14 +24,16 @@ AUGMENTS = ("none", "shift", "shift_flip")
 PRECISIONS = ("fp32", "bf16")
 ERASE_SCALE = (0.02, 0.33)  # torchvision's RandomErasing defaults: area fraction of the box...
 ERASE_RATIO = (0.3, 3.3)  # ...and its aspect ratio (height / width), drawn log-uniformly
-TUPLE_FIELDS = ("hidden", "erase_scale", "erase_ratio")  # tuples here, lists in JSON
+TEACHER_SEEDS = (0, 1, 2, 3, 4)
+TUPLE_FIELDS = ("hidden", "erase_scale", "erase_ratio", "teacher_seeds")  # tuples here, lists in JSON
 
 
 #: Fields added after records were first stored, with the default at which they are left out of :meth:`RunConfig.key`.
 KEY_OMITS_DEFAULT: dict[str, object] = {
     "default_bias": False, "nesterov": False, "schedule": "constant", "warmup": 0.0, "label_smoothing": 0.0,
     "augment": "none", "max_shift": 2, "precision": "fp32", "ema": 0.0, "erase": 0.0,
-    "erase_scale": ERASE_SCALE, "erase_ratio": ERASE_RATIO,
+    "erase_scale": ERASE_SCALE, "erase_ratio": ERASE_RATIO, "teacher": "", "teacher_seeds": TEACHER_SEEDS,
+    "distill_temperature": 4.0, "distill_weight": 0.0,
 }
 
 
@@ -135,6 +137,17 @@ class RunConfig:
         Decay of an exponential moving average of the weights and batch-norm statistics, updated after every
         optimizer step, in ``[0, 1)``; 0 = off. When set, every evaluation (training probe, validation, test,
         stored predictions) uses the averaged network instead of the last weights.
+    teacher : str
+        Knowledge distillation (Hinton et al. 2015): the key (:meth:`key`) of a configuration trained on the same
+        data whose ``teacher_seeds`` ensemble is the teacher; ``""`` = none. The runner trains it first when its
+        weights are not stored (:mod:`fcnbook.distill`).
+    teacher_seeds : tuple of int
+        Seeds of the teacher's members (distinct, >= 0); the teacher is the mean of their tempered softmaxes.
+    distill_temperature : float
+        Temperature ``T`` > 0 of both softmaxes of the distillation term; only with a teacher.
+    distill_weight : float
+        Weight ``w`` in ``(0, 1]`` of the distillation term: the training loss is ``(1 - w) * CE(labels) +
+        w * T^2 * KL(teacher || student)``; 0 without a teacher.
     batch_size : int
         Training mini-batch size (the course template used 512).
     epochs : int
@@ -172,6 +185,10 @@ class RunConfig:
     erase_ratio: tuple[float, float] = ERASE_RATIO
     precision: str = "fp32"
     ema: float = 0.0
+    teacher: str = ""
+    teacher_seeds: tuple[int, ...] = TEACHER_SEEDS
+    distill_temperature: float = 4.0
+    distill_weight: float = 0.0
     batch_size: int = 512
     epochs: int = 15
     normalization: str = "train"
@@ -235,6 +252,7 @@ class RunConfig:
             _fail("precision", f"one of {', '.join(PRECISIONS)}", self.precision)
         if not _is_number(self.ema) or not 0 <= self.ema < 1:
             _fail("ema", "a number in [0, 1) (0 = off)", self.ema)
+        self._check_distillation()
         if not _is_int(self.batch_size) or self.batch_size < 2:
             _fail("batch_size", "an integer >= 2", self.batch_size)
         if not _is_int(self.epochs) or self.epochs < 1:
@@ -242,8 +260,28 @@ class RunConfig:
         check_data_settings(self.val_fraction, self.split_seed, self.normalization, self.subset)
         # Store floats as floats so that lr=1 and lr=1.0 are the same run (and the same key).
         for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "warmup", "label_smoothing",
-                     "val_fraction", "erase", "ema"):
+                     "val_fraction", "erase", "ema", "distill_temperature", "distill_weight"):
             object.__setattr__(self, name, float(getattr(self, name)))
+
+    def _check_distillation(self) -> None:
+        """Validate ``teacher``, ``teacher_seeds``, ``distill_temperature`` and ``distill_weight``."""
+        teacher = self.teacher
+        if not isinstance(teacher, str) or (teacher and (len(teacher) != 16 or teacher.strip("0123456789abcdef"))):
+            _fail("teacher", "'' or a configuration key of 16 hex digits", teacher)
+        seeds = tuple(self.teacher_seeds) if isinstance(self.teacher_seeds, list | tuple) else None
+        if seeds is None or not seeds or not all(_is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) < len(seeds):
+            _fail("teacher_seeds", "a non-empty list of distinct integers >= 0", self.teacher_seeds)
+        if seeds != TEACHER_SEEDS and not teacher:
+            _fail("teacher_seeds", f"{TEACHER_SEEDS} (its default) without a teacher", self.teacher_seeds)
+        object.__setattr__(self, "teacher_seeds", seeds)
+        if not _is_number(self.distill_temperature) or self.distill_temperature <= 0:
+            _fail("distill_temperature", "a number > 0", self.distill_temperature)
+        if self.distill_temperature != 4 and not teacher:
+            _fail("distill_temperature", "4.0 (its default) without a teacher", self.distill_temperature)
+        if not _is_number(self.distill_weight) or not 0 <= self.distill_weight <= 1:
+            _fail("distill_weight", "a number in [0, 1]", self.distill_weight)
+        if bool(self.distill_weight) != bool(teacher):
+            _fail("distill_weight", "> 0 with a teacher and 0 without one", self.distill_weight)
 
     def _check_erasing(self) -> None:
         """Validate ``erase``, ``erase_scale`` and ``erase_ratio``; store both ranges as tuples of floats."""
@@ -324,6 +362,8 @@ class RunConfig:
             parts.append(self.precision)
         if self.ema:
             parts.append(f"ema={self.ema:g}")
+        if self.teacher:
+            parts.append(f"distill({self.teacher[:6]}, T={self.distill_temperature:g}, w={self.distill_weight:g})")
         if self.normalization != "train":
             parts.append(f"{self.normalization}-norm")
         if self.split_seed:

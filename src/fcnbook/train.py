@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm.auto warns there
 
 from . import checkpoint as ckpt
-from . import schedules
+from . import distill, schedules
 from .augment import Augmenter, mirror
 from .config import RunConfig, check_seeds
 from .ema import averaged
@@ -67,6 +67,7 @@ class RunResult:
     seconds: float = 0.0
     version: int = TRAINING_CODE_VERSION
     extra: dict = field(default_factory=dict)
+    weights: dict | None = field(default=None, repr=False)  # with keep_weights: the member's final state
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -177,6 +178,8 @@ def fit(
     checkpoint: Path | None = None,
     evaluate_test: bool = True,
     on_epoch=None,
+    teacher: torch.Tensor | None = None,
+    keep_weights: bool = False,
 ) -> RunResult | list[RunResult]:
     """Train ``config`` once per seed (all seeds together) and measure validation and test performance.
 
@@ -201,6 +204,11 @@ def fit(
     on_epoch : callable, optional
         ``on_epoch(epoch, histories)`` after every epoch, with one history dict per member; an exception it
         raises (a pruned trial) stops training and propagates.
+    teacher : Tensor, optional
+        With ``config.teacher`` (and only then): the teacher's log-probabilities (N_train, classes) of the
+        training images (:func:`fcnbook.distill.teacher_log_probs`); the loss is then :func:`fcnbook.distill.loss`.
+    keep_weights : bool
+        Put each member's final state (of the evaluated network, stack size 1, on the CPU) in ``weights``.
 
     With ``config.ema``, every evaluation (training probe, validation, test, predictions) reads the moving average
     of the weights (:mod:`fcnbook.ema`) instead of the last weights. With ``evaluate_test``, ``extra`` also holds
@@ -220,6 +228,9 @@ def fit(
         data = dataclasses.replace(data, **{k: getattr(data, k).to(torch.bfloat16)
                                             for k in ("x_train", "x_val", "x_test")})
     S, N, B = len(seed_list), len(data.y_train), config.batch_size
+    distill.check_targets(teacher, config, N, len(data.classes))
+    if teacher is not None:
+        teacher = teacher.to(dev, torch.float32)
 
     streams = [stream_seeds(s) for s in seed_list]
     model = FCN(config, [st[0] for st in streams], in_features=data.x_train.shape[1]).to(dev)
@@ -289,7 +300,11 @@ def fit(
                                  label_smoothing=config.label_smoothing).view(S, -1)
             optimizer.zero_grad(set_to_none=True)
             # Summing the members' mean losses gives each member exactly its own gradient.
-            ce.mean(1).sum().backward()
+            if teacher is None:
+                ce.mean(1).sum().backward()
+            else:
+                soft = teacher.index_select(0, flat).view(*idx.shape, -1)
+                distill.loss(ce, logits, soft, config.distill_temperature, config.distill_weight).sum().backward()
             optimizer.step()
             if ema is not None:
                 ema.update_parameters(model)
@@ -349,6 +364,7 @@ def fit(
         alive = [s for s in range(S) if diverged_at[s] is None]
         extra |= _extra_test_figures(net, data, alive, seed_list)
     total = time.perf_counter() - t_start
+    final = net.state_dict() if keep_weights else {}
     results = []
     for s, seed in enumerate(seed_list):
         if not evaluate_test:
@@ -366,5 +382,6 @@ def fit(
             test_loss=loss if loss is None or math.isfinite(loss) else float("nan"), test_accuracy=acc,
             test_predictions=pred, diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
             device=str(dev), stack_size=S, seconds=total / S, extra=member_extra,
+            weights={k: v[s : s + 1].detach().cpu().clone() for k, v in final.items()} if keep_weights else None,
         ))
     return results[0] if single else results
