@@ -22,7 +22,16 @@ BAD = {
     "label_smoothing": [-0.1, 0.5, float("nan")],
     "augment": ["rotate", True],
     "max_shift": [0, 5, 2.0, 3],  # 3 is refused without augmentation
+    "erase": [-0.1, 1.5, float("nan"), True, "0.5"],
+    # (0.1, 0.2) is refused without erasing
+    "erase_scale": [(0.0, 0.3), (0.3, 0.1), (0.1,), (0.1, 0.2, 0.3), (0.1, 1.5), "0.1,0.2", (0.1, True), (0.1, 0.2)],
+    "erase_ratio": [(0, 1), (2.0, 1.0), (1.0,), (-1.0, 2.0), (0.5, float("inf")), None, (0.5, 2.0)],
     "precision": ["fp16", "bfloat16"],
+    "ema": [-0.1, 1.0, 1.5, float("nan"), True, "0.99"],
+    "teacher": [123, "xyz", "0123456789ABCDEF", "0123456789abcde", None],
+    "teacher_seeds": [(), (1, 1), (-1,), (0.5,), (True,), "0,1", (0, 1)],  # (0, 1) is refused without a teacher
+    "distill_temperature": [0, -1.0, float("nan"), "4", 2.0],  # 2.0 is refused without a teacher
+    "distill_weight": [-0.1, 1.5, float("nan"), 0.5],  # 0.5 is refused without a teacher
     "batch_size": [0, 1, 2.5],
     "epochs": [0, -3, 1.5],
     "normalization": ["zscore"],
@@ -36,7 +45,8 @@ OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_no
          "init_std": 0.01, "default_bias": True,
          "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": True,
          "schedule": "cosine", "warmup": 0.1, "label_smoothing": 0.1, "augment": "shift", "max_shift": 3,
-         "precision": "bf16",
+         "erase": 0.5, "erase_scale": (0.1, 0.2), "erase_ratio": (0.5, 2.0), "precision": "bf16", "ema": 0.999,
+         "teacher": "0123456789abcdef", "teacher_seeds": (0, 1), "distill_temperature": 2.0, "distill_weight": 0.25,
          "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
          "subset": 5000}
 
@@ -73,9 +83,12 @@ def test_frozen_and_replace():
 @pytest.mark.parametrize("name", sorted(OTHER))
 def test_key_changes_with_every_field(name):
     needs = {"default_bias": {"init": "normal"}, "nesterov": {"momentum": 0.9}, "warmup": {"schedule": "cosine"},
-             "max_shift": {"augment": "shift"}}
+             "max_shift": {"augment": "shift"}, "erase_scale": {"erase": 0.5}, "erase_ratio": {"erase": 0.5},
+             **dict.fromkeys(("teacher_seeds", "distill_temperature", "distill_weight"),
+                             {"teacher": "fedcba9876543210", "distill_weight": 0.5})}
     base = RunConfig(**needs.get(name, {}))
-    changed = base.replace(**{name: OTHER[name]})
+    with_it = {"teacher": {"distill_weight": 0.5}}.get(name, {})  # a teacher comes with its weight
+    changed = base.replace(**{name: OTHER[name]}, **with_it)
     if name == "optimizer":
         changed = base.replace(optimizer="rmsprop")
     assert changed.key() != base.key()
@@ -119,6 +132,8 @@ def test_label():
     ({"optimizer": "adam", "momentum": 0.9, "nesterov": True}, "momentum"),
     ({"optimizer": "rmsprop", "momentum": 0.9, "nesterov": True}, "nesterov"),
     ({"dataset": "mnist", "augment": "shift_flip"}, "augment"),
+    ({"teacher": "0123456789abcdef"}, "distill_weight"),
+    ({"teacher": "0123456789abcdef", "distill_weight": 0.0}, "distill_weight"),
 ])
 def test_combinations_refused_in_one_line(changes, name):
     with pytest.raises(ValueError) as err:
@@ -132,3 +147,64 @@ def test_new_options_are_accepted_together():
     assert RunConfig.from_dict(c.to_dict()) == c
     assert "adamw" in c.label() and "onecycle" in c.label() and "bf16" in c.label()
     assert RunConfig(optimizer="sgd", momentum=0.9, nesterov=True).nesterov
+
+
+# ------------------------------------------------------------------------------------ the frontier's ingredients
+
+def test_new_fields_at_their_defaults_leave_every_stored_key_unchanged():
+    """Each record in results/ was filed under the key of its stored configuration, which predates ema, erasing and
+    distillation: read back (the new fields at their defaults) it must still give that key."""
+    import json
+    from pathlib import Path
+
+    records = sorted((Path(__file__).parent.parent / "results" / "runs").glob("*/seed-*.json"))
+    if not records:
+        pytest.skip("no stored records")
+    for path in records[:: max(1, len(records) // 40)]:  # a spread of ~40 of them: the key is all that is read
+        record = json.loads(path.read_text())
+        added_now = set(KEY_OMITS_DEFAULT) - {"default_bias", "nesterov", "schedule", "warmup", "label_smoothing",
+                                              "augment", "max_shift", "precision"}
+        assert not added_now & set(record["config"])
+        config = RunConfig.from_dict(record["config"])
+        assert config.key() == record["key"] == path.parent.name
+        assert (config.ema, config.erase, config.erase_scale, config.erase_ratio) == (0.0, 0.0, (0.02, 0.33),
+                                                                                      (0.3, 3.3))
+
+
+def test_new_fields_enter_the_key_only_when_set():
+    base = RunConfig(hidden=(1024, 1024), batch_norm=True, augment="shift_flip")
+    assert base.replace(ema=0, erase=0).key() == base.key()
+    assert base.replace(erase_scale=[0.02, 0.33], erase_ratio=(0.3, 3.3)).key() == base.key()  # a list is a tuple
+    assert base.replace(teacher_seeds=[0, 1, 2, 3, 4], distill_temperature=4, distill_weight=0).key() == base.key()
+    taught = base.replace(teacher="0123456789abcdef", distill_weight=0.5)
+    keys = {base.key(), base.replace(ema=0.999).key(), base.replace(erase=0.5).key(),
+            base.replace(erase=0.5, erase_scale=(0.1, 0.2)).key(), base.replace(erase=0.5, erase_ratio=(1, 2)).key(),
+            taught.key(), taught.replace(teacher_seeds=(0, 1)).key(), taught.replace(distill_temperature=2).key(),
+            taught.replace(distill_weight=1).key()}
+    assert len(keys) == 9
+
+
+def test_erasing_ranges_are_tuples_of_floats_and_round_trip_through_json():
+    import json
+
+    c = RunConfig(erase=1, erase_scale=[0.1, 0.2], erase_ratio=(1, 2), ema=0.99)
+    assert c.erase == 1.0 and isinstance(c.erase, float) and c.erase_ratio == (1.0, 2.0)
+    assert all(isinstance(v, float) for v in (*c.erase_scale, *c.erase_ratio))
+    assert RunConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+    assert c.label().endswith("erase=1(area=0.1-0.2, ratio=1-2) ema=0.99")
+    assert RunConfig(erase=0.5, augment="shift_flip").label().endswith("shift_flip(2px) erase=0.5")
+
+
+def test_epoch_budgets_of_hundreds_are_valid():
+    """The frontier trains for up to 300 epochs and more: nothing caps epochs (>= 1 is the only rule)."""
+    import torch
+
+    from fcnbook.training import schedules
+
+    for epochs in (100, 300, 1000):
+        c = RunConfig(epochs=epochs, schedule="onecycle", ema=0.999)
+        assert c.epochs == epochs and RunConfig.from_dict(c.to_dict()) == c
+    # and the schedule spans them all: 300 epochs of 54k images in batches of 256 are 63 300 steps
+    c = RunConfig(epochs=300, batch_size=256, schedule="onecycle", optimizer="adamw", lr=2e-3)
+    sched = schedules.make(torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=c.lr), c, 54_000)
+    assert sched.total_steps == 63_300

@@ -22,12 +22,18 @@ NORMALIZATIONS = ("train", "mnist", "none")
 SCHEDULES = ("constant", "cosine", "onecycle")
 AUGMENTS = ("none", "shift", "shift_flip")
 PRECISIONS = ("fp32", "bf16")
+ERASE_SCALE = (0.02, 0.33)  # torchvision's RandomErasing defaults: area fraction of the box...
+ERASE_RATIO = (0.3, 3.3)  # ...and its aspect ratio (height / width), drawn log-uniformly
+TEACHER_SEEDS = (0, 1, 2, 3, 4)
+TUPLE_FIELDS = ("hidden", "erase_scale", "erase_ratio", "teacher_seeds")  # tuples here, lists in JSON
 
 
 #: Fields added after records were first stored, with the default at which they are left out of :meth:`RunConfig.key`.
 KEY_OMITS_DEFAULT: dict[str, object] = {
     "default_bias": False, "nesterov": False, "schedule": "constant", "warmup": 0.0, "label_smoothing": 0.0,
-    "augment": "none", "max_shift": 2, "precision": "fp32",
+    "augment": "none", "max_shift": 2, "precision": "fp32", "ema": 0.0, "erase": 0.0,
+    "erase_scale": ERASE_SCALE, "erase_ratio": ERASE_RATIO, "teacher": "", "teacher_seeds": TEACHER_SEEDS,
+    "distill_temperature": 4.0, "distill_weight": 0.0,
 }
 
 
@@ -115,9 +121,34 @@ class RunConfig:
         probability 1/2 (FashionMNIST only: a mirrored digit is another symbol). Evaluation is never augmented.
     max_shift : int
         Largest shift of ``augment``, 1 to 4 pixels; only with augmentation.
+    erase : float
+        Random erasing (Zhong et al. 2020, torchvision's ``RandomErasing``): the probability, in ``[0, 1]``, that a
+        training image gets one rectangle filled with the background value; 0 = off. It composes with every
+        ``augment``: an image is shifted (and mirrored) first, then erased. Evaluation is never erased.
+    erase_scale : tuple of float
+        Range ``(low, high)`` of the erased area as a fraction of the image, ``0 < low <= high <= 1``; only with
+        ``erase`` (default torchvision's ``(0.02, 0.33)``).
+    erase_ratio : tuple of float
+        Range ``(low, high)`` of the rectangle's aspect ratio (height / width), drawn log-uniformly,
+        ``0 < low <= high``; only with ``erase`` (default torchvision's ``(0.3, 3.3)``).
     precision : {"fp32", "bf16"}
         Arithmetic of the matrix products: ``bf16`` computes them in bfloat16 with fp32 master weights, fp32
         batch norm, loss and optimizer (training and evaluation alike); ``fp32`` everywhere otherwise.
+    ema : float
+        Decay of an exponential moving average of the weights and batch-norm statistics, updated after every
+        optimizer step, in ``[0, 1)``; 0 = off. When set, every evaluation (training probe, validation, test,
+        stored predictions) uses the averaged network instead of the last weights.
+    teacher : str
+        Knowledge distillation (Hinton et al. 2015): the key (:meth:`key`) of a configuration trained on the same
+        data whose ``teacher_seeds`` ensemble is the teacher; ``""`` = none. The runner trains it first when its
+        weights are not stored (:mod:`fcnbook.distill`).
+    teacher_seeds : tuple of int
+        Seeds of the teacher's members (distinct, >= 0); the teacher is the mean of their tempered softmaxes.
+    distill_temperature : float
+        Temperature ``T`` > 0 of both softmaxes of the distillation term; only with a teacher.
+    distill_weight : float
+        Weight ``w`` in ``(0, 1]`` of the distillation term: the training loss is ``(1 - w) * CE(labels) +
+        w * T^2 * KL(teacher || student)``; 0 without a teacher.
     batch_size : int
         Training mini-batch size (the course template used 512).
     epochs : int
@@ -150,7 +181,15 @@ class RunConfig:
     label_smoothing: float = 0.0
     augment: str = "none"
     max_shift: int = 2
+    erase: float = 0.0
+    erase_scale: tuple[float, float] = ERASE_SCALE
+    erase_ratio: tuple[float, float] = ERASE_RATIO
     precision: str = "fp32"
+    ema: float = 0.0
+    teacher: str = ""
+    teacher_seeds: tuple[int, ...] = TEACHER_SEEDS
+    distill_temperature: float = 4.0
+    distill_weight: float = 0.0
     batch_size: int = 512
     epochs: int = 15
     normalization: str = "train"
@@ -209,8 +248,12 @@ class RunConfig:
             _fail("max_shift", "an integer from 1 to 4", self.max_shift)
         if self.max_shift != 2 and self.augment == "none":
             _fail("max_shift", "2 (its default) without augmentation", self.max_shift)
+        self._check_erasing()
         if self.precision not in PRECISIONS:
             _fail("precision", f"one of {', '.join(PRECISIONS)}", self.precision)
+        if not _is_number(self.ema) or not 0 <= self.ema < 1:
+            _fail("ema", "a number in [0, 1) (0 = off)", self.ema)
+        self._check_distillation()
         if not _is_int(self.batch_size) or self.batch_size < 2:
             _fail("batch_size", "an integer >= 2", self.batch_size)
         if not _is_int(self.epochs) or self.epochs < 1:
@@ -218,8 +261,45 @@ class RunConfig:
         check_data_settings(self.val_fraction, self.split_seed, self.normalization, self.subset)
         # Store floats as floats so that lr=1 and lr=1.0 are the same run (and the same key).
         for name in ("dropout", "init_std", "lr", "momentum", "weight_decay", "warmup", "label_smoothing",
-                     "val_fraction"):
+                     "val_fraction", "erase", "ema", "distill_temperature", "distill_weight"):
             object.__setattr__(self, name, float(getattr(self, name)))
+
+    def _check_distillation(self) -> None:
+        """Validate ``teacher``, ``teacher_seeds``, ``distill_temperature`` and ``distill_weight``."""
+        teacher = self.teacher
+        if not isinstance(teacher, str) or (teacher and (len(teacher) != 16 or teacher.strip("0123456789abcdef"))):
+            _fail("teacher", "'' or a configuration key of 16 hex digits", teacher)
+        seeds = tuple(self.teacher_seeds) if isinstance(self.teacher_seeds, list | tuple) else None
+        if seeds is None or not seeds or not all(_is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) < len(seeds):
+            _fail("teacher_seeds", "a non-empty list of distinct integers >= 0", self.teacher_seeds)
+        if seeds != TEACHER_SEEDS and not teacher:
+            _fail("teacher_seeds", f"{TEACHER_SEEDS} (its default) without a teacher", self.teacher_seeds)
+        object.__setattr__(self, "teacher_seeds", seeds)
+        if not _is_number(self.distill_temperature) or self.distill_temperature <= 0:
+            _fail("distill_temperature", "a number > 0", self.distill_temperature)
+        if self.distill_temperature != 4 and not teacher:
+            _fail("distill_temperature", "4.0 (its default) without a teacher", self.distill_temperature)
+        if not _is_number(self.distill_weight) or not 0 <= self.distill_weight <= 1:
+            _fail("distill_weight", "a number in [0, 1]", self.distill_weight)
+        if bool(self.distill_weight) != bool(teacher):
+            _fail("distill_weight", "> 0 with a teacher and 0 without one", self.distill_weight)
+
+    def _check_erasing(self) -> None:
+        """Validate ``erase``, ``erase_scale`` and ``erase_ratio``; store both ranges as tuples of floats."""
+        if not _is_number(self.erase) or not 0 <= self.erase <= 1:
+            _fail("erase", "a number in [0, 1] (0 = off)", self.erase)
+        ranges = {"erase_scale": ("0 < low <= high <= 1", 1.0, ERASE_SCALE),
+                  "erase_ratio": ("0 < low <= high", math.inf, ERASE_RATIO)}
+        for name, (rule, top, default) in ranges.items():
+            value = getattr(self, name)
+            pair = tuple(value) if isinstance(value, list | tuple) else None
+            if pair is None or len(pair) != 2 or not all(_is_number(v) for v in pair) \
+                    or not 0 < pair[0] <= pair[1] <= top:
+                _fail(name, f"a pair (low, high) with {rule}", value)
+            pair = (float(pair[0]), float(pair[1]))
+            if pair != default and not self.erase:
+                _fail(name, f"{default} (its default) without erasing", value)
+            object.__setattr__(self, name, pair)
 
     def replace(self, **changes) -> RunConfig:
         """A copy with ``changes`` applied (validated like a new config); unknown names raise ``ValueError``."""
@@ -232,13 +312,14 @@ class RunConfig:
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (``hidden`` as a list)."""
         d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
+        for name in TUPLE_FIELDS:
+            d[name] = list(getattr(self, name))
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        return cls().replace(**{k: (tuple(v) if k == "hidden" else v) for k, v in d.items()})
+        return cls().replace(**{k: (tuple(v) if k in TUPLE_FIELDS else v) for k, v in d.items()})
 
     def key(self) -> str:
         """Stable 16-hex-digit key of every field (the run store's file name stem).
@@ -248,7 +329,7 @@ class RunConfig:
         """
         d = self.to_dict()
         for name, default in KEY_OMITS_DEFAULT.items():
-            if d[name] == default:
+            if getattr(self, name) == default:  # the field itself: a range is a tuple here, a list in d
                 del d[name]
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -274,8 +355,16 @@ class RunConfig:
             parts.append("nesterov")
         if self.augment != "none":
             parts.append(f"{self.augment}({self.max_shift}px)")
+        if self.erase:
+            ranges = "" if (self.erase_scale, self.erase_ratio) == (ERASE_SCALE, ERASE_RATIO) else \
+                "(area={:g}-{:g}, ratio={:g}-{:g})".format(*self.erase_scale, *self.erase_ratio)
+            parts.append(f"erase={self.erase:.2g}{ranges}")
         if self.precision != "fp32":
             parts.append(self.precision)
+        if self.ema:
+            parts.append(f"ema={self.ema:g}")
+        if self.teacher:
+            parts.append(f"distill({self.teacher[:6]}, T={self.distill_temperature:g}, w={self.distill_weight:g})")
         if self.normalization != "train":
             parts.append(f"{self.normalization}-norm")
         if self.split_seed:

@@ -44,8 +44,18 @@ HELP = {
     "label_smoothing": "label smoothing of the training loss, in [0, 0.5)",
     "augment": f"training augmentation: {', '.join(AUGMENTS)} (shift_flip: FashionMNIST only)",
     "max_shift": "largest random shift in pixels, 1 to 4 (with --augment)",
+    "erase": "random erasing: probability that a training image gets one box of background, in [0, 1]",
+    "erase_scale": "erased area as a fraction of the image, low,high with 0 < low <= high <= 1 (with --erase)",
+    "erase_ratio": "aspect ratio (height/width) of an erased box, low,high with 0 < low <= high (with --erase)",
     "precision": f"arithmetic of the matrix products: {', '.join(PRECISIONS)} (bf16 needs AMX/AVX512-BF16 or a "
                  "CUDA GPU of compute capability >= 8.0, unless --force-precision)",
+    "ema": "decay of a moving average of the weights and batch-norm statistics used for every evaluation, "
+           "in [0, 1) (0 = off)",
+    "teacher": "knowledge distillation: the key of a configuration (same data) whose seeds' ensemble teaches; "
+               "trained first when its weights are not stored",
+    "teacher_seeds": "seeds of the teacher's members, comma separated (with --teacher)",
+    "distill_temperature": "softmax temperature of the distillation term, > 0 (with --teacher)",
+    "distill_weight": "weight w of the distillation term, in (0, 1]: (1-w) CE + w T^2 KL (with --teacher)",
     "batch_size": "training mini-batch size",
     "epochs": "passes over the training split (>= 1)",
     "normalization": f"pixel normalisation: {', '.join(NORMALIZATIONS)} (train = training split mean/std)",
@@ -76,6 +86,10 @@ def _convert(field: dataclasses.Field, text: str):
     try:
         if field.name == "hidden":
             return tuple(int(h) for h in text.split(","))
+        if field.name in ("erase_scale", "erase_ratio"):
+            return tuple(float(v) for v in text.split(","))
+        if field.name == "teacher_seeds":
+            return tuple(int(v) for v in text.split(","))
         if field.name == "subset":
             return None if text.lower() in ("none", "all") else int(text)
         if isinstance(field.default, int) and not isinstance(field.default, bool):
@@ -101,7 +115,7 @@ def add_parser(sub) -> None:
         if f.name in ("batch_norm", "default_bias", "nesterov"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=False, help=HELP[f.name])
             continue
-        default = ",".join(map(str, f.default)) if f.name == "hidden" else f.default
+        default = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
         p.add_argument(flag, dest=f.name, metavar=f.name.upper(), default=None,
                        help=f"{HELP[f.name]} (default: {default})")
     p.add_argument("--seeds", default="0", help="seeds, e.g. 0-4 or 0,1,2 (default: 0)")

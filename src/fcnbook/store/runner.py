@@ -5,10 +5,15 @@ Interruptions lose at most one epoch: a configuration being trained keeps an epo
 One process trains a configuration at a time: the runner holds the configuration's lock
 (:func:`fcnbook.store.cache.lock`) from the store look-up to the stored records, so a second process asking for the
 same configuration waits and then reuses the records instead of training it again.
+
+A configuration distilled from a teacher (``RunConfig.teacher``) needs the teacher's stored weights
+(:mod:`fcnbook.weights`): the runner trains the teacher's missing seeds first (with its records), then computes
+the soft labels (:mod:`fcnbook.distill`) and trains the student on them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -16,11 +21,11 @@ from pathlib import Path
 
 from fcnbook.config import RunConfig, check_seeds
 from fcnbook.paths import results_dir
-from fcnbook.store import cache
+from fcnbook.store import cache, weights
 from fcnbook.store import records as store
 from fcnbook.store.frames import Results
 from fcnbook.training import checkpoint as ckpt
-from fcnbook.training import environment
+from fcnbook.training import distill, environment
 from fcnbook.training.fit import fit
 from fcnbook.version import TRAINING_CODE_VERSION
 
@@ -74,6 +79,10 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
     seeds = check_seeds(list(seeds))
     log = log or (lambda msg: None)
     root = Path(root or results_dir())
+    known = {c.key(): c for c in configs}
+    for config in configs:  # every teacher (and its teacher...) must be known before anything is trained
+        while config.teacher:
+            config = known.setdefault(config.teacher, _teacher_config(config.teacher, known, root))
     records, stored = [], 0
     for config in dict.fromkeys(configs):  # unique, in order
         try:
@@ -89,7 +98,8 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
                     if missing:
                         _check_precision(config, device)
                         t0 = time.perf_counter()
-                        resumed = _train(config, missing, splits, root, device, progress, evaluate_test, on_epoch)
+                        resumed = _train(config, missing, splits, root, device, progress, evaluate_test, on_epoch,
+                                         known=known, log=log)
                         have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                         note = f" (resumed from the checkpoint at epoch {resumed})" if resumed else ""
                         log(f"trained {config.label()}: {len(missing)} seed(s) in "
@@ -122,11 +132,15 @@ def _stored(config: RunConfig, seeds: Sequence[int], checksum: str, root: Path,
 
 
 def _train(config: RunConfig, missing: list[int], splits, root: Path, device: str, progress: bool,
-           evaluate_test: bool = True, on_epoch: Callable | None = None) -> int | None:
+           evaluate_test: bool = True, on_epoch: Callable | None = None, *, keep_weights: bool = False,
+           known: dict | None = None, log: Callable[[str], None] | None = None) -> int | None:
     """Train ``missing`` (resuming a checkpoint that covers them), store the records, delete the checkpoint.
 
-    Must run under the configuration's lock. Returns the epoch training resumed from, or ``None``.
+    Must run under the configuration's lock. With ``keep_weights`` (a teacher) every member's final weights are
+    stored too. A distilled configuration gets its teacher first (:func:`_soft_labels`). Returns the epoch
+    training resumed from, or ``None``.
     """
+    teacher = _soft_labels(config, splits, root, device, progress, known or {}, log) if config.teacher else None
     path = ckpt.path(config, missing, root)
     for folder in (store.record_path(config, 0, root).parent, path.parent):
         ckpt.remove_partial(folder)  # temporary files of a killed writer (no one else writes here now)
@@ -140,7 +154,7 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
                 break
     try:
         results = fit(config, stack, data=splits, device=device, progress=progress, checkpoint=path,
-                      evaluate_test=evaluate_test, on_epoch=on_epoch)
+                      evaluate_test=evaluate_test, on_epoch=on_epoch, teacher=teacher, keep_weights=keep_weights)
     except KeyboardInterrupt:
         raise  # an interruption keeps its checkpoint: a rerun resumes from it
     except Exception:
@@ -148,6 +162,8 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
             ckpt.remove(path)
         raise
     for result in results:
+        if keep_weights:
+            weights.save(result.weights, config, result.seed, splits.checksum, TRAINING_CODE_VERSION, root)
         if result.seed not in missing and _stored(config, [result.seed], splits.checksum, root, True,
                                                   evaluate_test)[result.seed]:
             continue  # a stack member outside this request that already has a record: leave that one alone
@@ -160,6 +176,49 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
                 "kept: make room and run again") from exc
     ckpt.remove(path)
     return results[0].extra.get("resumed_from_epoch")
+
+
+def _teacher_config(key: str, known: dict[str, RunConfig], root: Path) -> RunConfig:
+    """The configuration of key ``key``: one asked for in this run, else the one a stored record names."""
+    if key in known:
+        return known[key]
+    for record in sorted((root / "runs" / key).glob("seed-*.json")):
+        try:
+            config = RunConfig.from_dict(json.loads(record.read_text())["config"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an unreadable record: another one may name the configuration
+        if config.key() == key:
+            return config
+    raise ValueError(f"teacher {key} is neither among the configurations asked for nor stored under {root / 'runs'}; "
+                     "train it first or ask for it in the same run")
+
+
+def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: bool, known: dict[str, RunConfig],
+                 log: Callable[[str], None] | None):
+    """The soft labels of ``config``'s teacher on ``splits``' training images; trains missing teacher seeds first."""
+    from fcnbook.data.splits import load_for
+    from fcnbook.training.fit import resolve_device
+
+    log = log or (lambda msg: None)
+    teacher = _teacher_config(config.teacher, known, root)
+    if load_for(teacher).checksum != splits.checksum:
+        raise ValueError(f"teacher must be trained on its student's data and split ({teacher.label()} is not)")
+    seeds = list(config.teacher_seeds)
+    state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
+    if state is None:
+        waiting = f"waiting: another process is training the teacher {teacher.label()}"
+        with cache.lock(root, teacher.key(), on_wait=lambda msg=waiting: log(msg)):
+            need = [s for s in seeds if weights.load(teacher, [s], splits.checksum, TRAINING_CODE_VERSION, root,
+                                                     warn=lambda msg: None) is None]
+            if need:
+                _check_precision(teacher, device)
+                t0 = time.perf_counter()
+                _train(teacher, need, splits, root, device, progress, keep_weights=True, known=known, log=log)
+                log(f"trained the teacher {teacher.label()}: {len(need)} seed(s) in {time.perf_counter() - t0:.1f} s")
+            state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
+    dev = resolve_device(device)
+    model = distill.stacked_teacher(teacher, state, dev)
+    return distill.teacher_log_probs(model, splits.x_train.to(dev), config.distill_temperature)
 
 
 def _kept(config: RunConfig, seeds: Sequence[int], stored: int, root: Path) -> str:

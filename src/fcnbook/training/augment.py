@@ -1,4 +1,5 @@
-"""Training-time augmentation of whole mini-batches: random shifts (and left-right flips), one stream per member.
+"""Training-time augmentation of whole mini-batches: random shifts (and left-right flips) and random erasing,
+one stream per member.
 
 Each image of a mini-batch is moved by its own random offset of up to ``k`` pixels along each axis (the border it
 uncovers is filled with the background value) and, for ``shift_flip``, mirrored left-right with probability 1/2.
@@ -9,6 +10,11 @@ The offsets and flips are drawn on the CPU from each member's own PCG64 generato
 (:class:`fcnbook.training.kernels.DropoutMasks`): member ``s`` draws ``3 * b`` numbers per mini-batch of ``b`` images
 whatever the other members do, so a member of a stack sees exactly the augmented batches of a lone run with the
 same seed, on every device.
+
+Random erasing (:mod:`fcnbook.erasing`) composes with both kinds and with none: an image is shifted and mirrored
+first, then erased. Its numbers come from the same stream, drawn after the shifts' numbers of each mini-batch
+(``DRAWS_PER_IMAGE * b`` more per member); without erasing nothing more is drawn, so the shifted batches of a
+configuration that does not erase are exactly those of the code before erasing existed.
 """
 
 from __future__ import annotations
@@ -20,26 +26,40 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fcnbook.training.erasing import draw_boxes, erase
+
 
 class Augmenter:
-    """Random shifts (and flips) of flattened square images, one random stream per member.
+    """Random shifts (and flips) and random erasing of flattened square images, one random stream per member.
 
     Parameters
     ----------
     seeds : sequence of int
         One seed per member (``fit`` passes each member's augmentation stream seed).
-    kind : {"shift", "shift_flip"}
+    kind : {"none", "shift", "shift_flip"}
+        ``none``: no shifts (erasing only).
     max_shift : int
         Largest offset along each axis, in pixels.
     background : float
-        Value of the uncovered border (the normalised value of a black pixel).
+        Value of the uncovered border and of the erased boxes (the normalised value of a black pixel).
+    erase : float
+        Probability that an image is erased (after its shift), in ``[0, 1]``; 0 = no erasing.
+    erase_scale, erase_ratio : (float, float)
+        Ranges of an erased box's area (fraction of the image) and aspect ratio (see :mod:`fcnbook.erasing`).
     """
 
-    def __init__(self, seeds: Sequence[int], kind: str, max_shift: int, background: float):
-        if kind not in ("shift", "shift_flip"):
-            raise ValueError(f"kind must be shift or shift_flip (got {kind!r})")
+    def __init__(self, seeds: Sequence[int], kind: str, max_shift: int, background: float, erase: float = 0.0,
+                 erase_scale: tuple[float, float] = (0.02, 0.33), erase_ratio: tuple[float, float] = (0.3, 3.3)):
+        if kind not in ("none", "shift", "shift_flip"):
+            raise ValueError(f"kind must be none, shift or shift_flip (got {kind!r})")
+        if not 0 <= erase <= 1:
+            raise ValueError(f"erase must be a probability in [0, 1] (got {erase!r})")
+        if kind == "none" and not erase:
+            raise ValueError("kind='none' needs erase > 0 (an augmenter that changes nothing is a mistake)")
         self._rngs = [np.random.Generator(np.random.PCG64(int(s))) for s in seeds]
-        self.flip, self.k, self.background = kind == "shift_flip", int(max_shift), float(background)
+        self.shift, self.flip = kind != "none", kind == "shift_flip"
+        self.k, self.background = int(max_shift), float(background)
+        self.erase, self.erase_scale, self.erase_ratio = float(erase), tuple(erase_scale), tuple(erase_ratio)
 
     def __len__(self) -> int:
         return len(self._rngs)
@@ -66,12 +86,26 @@ class Augmenter:
             flip[s] = coins if self.flip else 0
         return dy, dx, flip
 
+    def draw_erasing(self, b: int, side: int) -> np.ndarray:
+        """Erased boxes (S, b, 4) of the next mini-batch, drawn after its shifts (:func:`.erasing.draw_boxes`)."""
+        return np.stack([draw_boxes(rng, b, side, self.erase, self.erase_scale, self.erase_ratio)
+                         for rng in self._rngs])
+
     def __call__(self, xb: torch.Tensor) -> torch.Tensor:
-        """Augmented copy of ``xb`` (S, b, side * side): ``out[r, c] = img[r - dy, c - dx]``, mirrored first."""
+        """Augmented copy of ``xb`` (S, b, side * side): ``out[r, c] = img[r - dy, c - dx]``, mirrored first,
+        then erased."""
         S, b, n = xb.shape
         side = math.isqrt(n)
         if side * side != n or S != len(self):
             raise ValueError(f"xb must be (S={len(self)}, b, side*side) images; got {tuple(xb.shape)}")
+        if self.shift:
+            xb = self._shift(xb, side)
+        if self.erase:
+            xb = erase(xb, self.draw_erasing(b, side), self.background)
+        return xb
+
+    def _shift(self, xb: torch.Tensor, side: int) -> torch.Tensor:
+        S, b, n = xb.shape
         dy, dx, flip = (torch.from_numpy(a).to(xb.device) for a in self.draw(b))
         k, ar = self.k, torch.arange(side, device=xb.device)
         padded = F.pad(xb.view(S, b, side, side), (k, k, k, k), value=self.background)

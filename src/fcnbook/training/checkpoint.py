@@ -2,10 +2,10 @@
 
 While :func:`fcnbook.training.fit.fit` trains a stack it writes, every :data:`EVERY` completed epochs, everything the
 rest of the run depends on: the weights and the optimizer's state, each member's random streams (data order:
-a ``torch.Generator`` state; dropout masks: a PCG64 state; the initial weights only matter at the start), the
-history so far and the divergence bookkeeping. A rerun of the same configuration and seeds loads it and goes
-on from the next epoch; the record it makes equals that of an uninterrupted run (history, test accuracy,
-predictions; only wall times differ).
+a ``torch.Generator`` state; dropout masks and augmentation: PCG64 states; the initial weights only matter at the
+start), the moving average of the weights when ``RunConfig.ema`` is set, the history so far and the divergence
+bookkeeping. A rerun of the same configuration and seeds loads it and goes on from the next epoch; the record it
+makes equals that of an uninterrupted run (history, test accuracy, predictions; only wall times differ).
 
 Layout: ``<results>/checkpoints/<config key>/seeds-<s0-s1-...>.pt`` (:func:`path`), outside ``runs/`` so that a
 checkpoint is never mistaken for a record. The runner (:mod:`fcnbook.store.runner`) deletes it once the records are

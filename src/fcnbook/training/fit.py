@@ -23,8 +23,9 @@ from tqdm import tqdm  # plain bars: notebooks run with progress=False, and tqdm
 
 from fcnbook.config import RunConfig, check_seeds
 from fcnbook.training import checkpoint as ckpt
-from fcnbook.training import schedules
+from fcnbook.training import distill, schedules
 from fcnbook.training.augment import Augmenter, mirror
+from fcnbook.training.ema import averaged
 from fcnbook.training.kernels import DropoutMasks
 from fcnbook.training.model import FCN
 from fcnbook.version import TRAINING_CODE_VERSION
@@ -64,6 +65,7 @@ class RunResult:
     seconds: float = 0.0
     version: int = TRAINING_CODE_VERSION
     extra: dict = field(default_factory=dict)
+    weights: dict | None = field(default=None, repr=False)  # with keep_weights: the member's final state
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -174,6 +176,8 @@ def fit(
     checkpoint: Path | None = None,
     evaluate_test: bool = True,
     on_epoch=None,
+    teacher: torch.Tensor | None = None,
+    keep_weights: bool = False,
 ) -> RunResult | list[RunResult]:
     """Train ``config`` once per seed (all seeds together) and measure validation and test performance.
 
@@ -198,10 +202,17 @@ def fit(
     on_epoch : callable, optional
         ``on_epoch(epoch, histories)`` after every epoch, with one history dict per member; an exception it
         raises (a pruned trial) stops training and propagates.
+    teacher : Tensor, optional
+        With ``config.teacher`` (and only then): the teacher's log-probabilities (N_train, classes) of the
+        training images (:func:`fcnbook.distill.teacher_log_probs`); the loss is then :func:`fcnbook.distill.loss`.
+    keep_weights : bool
+        Put each member's final state (of the evaluated network, stack size 1, on the CPU) in ``weights``.
 
-    With ``evaluate_test``, ``extra`` also holds ``tta_flip_test_accuracy`` (FashionMNIST: each member's test
-    accuracy with flip averaging) and, for a stack, ``ensemble``: the test accuracy of the mean softmax of the
-    members that did not diverge (and with flip averaging), the same in every member's result.
+    With ``config.ema``, every evaluation (training probe, validation, test, predictions) reads the moving average
+    of the weights (:mod:`fcnbook.ema`) instead of the last weights. With ``evaluate_test``, ``extra`` also holds
+    ``tta_flip_test_accuracy`` (FashionMNIST: each member's test accuracy with flip averaging) and, for a stack,
+    ``ensemble``: the test accuracy of the mean softmax of the members that did not diverge (and with flip
+    averaging), the same in every member's result.
     """
     single = isinstance(seeds, int | np.integer)
     seed_list = check_seeds([int(seeds)] if single else seeds)
@@ -215,16 +226,22 @@ def fit(
         data = dataclasses.replace(data, **{k: getattr(data, k).to(torch.bfloat16)
                                             for k in ("x_train", "x_val", "x_test")})
     S, N, B = len(seed_list), len(data.y_train), config.batch_size
+    distill.check_targets(teacher, config, N, len(data.classes))
+    if teacher is not None:
+        teacher = teacher.to(dev, torch.float32)
 
     streams = [stream_seeds(s) for s in seed_list]
     model = FCN(config, [st[0] for st in streams], in_features=data.x_train.shape[1]).to(dev)
     order_gens = [torch.Generator(device=dev).manual_seed(st[1]) for st in streams]
     dropout_masks = DropoutMasks([st[2] for st in streams])
     augmenter = None
-    if config.augment != "none":  # border value: the normalised black pixel, the darkest value in the data
+    if config.augment != "none" or config.erase:  # background: the normalised black pixel, the data's darkest
         augmenter = Augmenter([st[3] for st in streams], config.augment, config.max_shift,
-                              background=data.x_train.min().item())
+                              background=data.x_train.min().item(), erase=config.erase,
+                              erase_scale=config.erase_scale, erase_ratio=config.erase_ratio)
     optimizer = _optimizer(model, config)
+    ema = averaged(model, config.ema)
+    net = ema.module if ema is not None else model  # the network every evaluation reads
     scheduler = schedules.make(optimizer, config, N)
 
     probe = train_probe(data.y_train, len(data.y_val), config.split_seed)
@@ -246,15 +263,17 @@ def fit(
             scheduler.load_state_dict(saved["scheduler"])
         if augmenter is not None:
             augmenter.states = saved["augment_streams"]
+        if ema is not None:
+            ema.load_state_dict(saved["ema"])
         for g, state in zip(order_gens, saved["order_streams"], strict=True):
             g.set_state(state.cpu())
         dropout_masks.states = saved["dropout_streams"]
         history, diverged_at = saved["history"], saved["diverged_at"]
         test_at_divergence = {int(s): tuple(v) for s, v in saved["test_at_divergence"].items()}
         first_epoch, elapsed = saved["epoch"] + 1, saved["elapsed"]
-    # The state at the end of the last epoch: a member that diverges is evaluated from here, its last finite state.
-    # (At a checkpoint it is the model's state itself, so it is not stored twice.)
-    last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    # The evaluated network's state at the end of the last epoch: a member that diverges is evaluated from here, its
+    # last finite state. (At a checkpoint it is that network's state itself, so it is not stored twice.)
+    last_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     t_start = time.perf_counter() - elapsed
     bar = tqdm(range(first_epoch, config.epochs + 1), desc=config.label(), disable=not progress, leave=False,
                initial=first_epoch - 1, total=config.epochs)
@@ -279,8 +298,14 @@ def fit(
                                  label_smoothing=config.label_smoothing).view(S, -1)
             optimizer.zero_grad(set_to_none=True)
             # Summing the members' mean losses gives each member exactly its own gradient.
-            ce.mean(1).sum().backward()
+            if teacher is None:
+                ce.mean(1).sum().backward()
+            else:
+                soft = teacher.index_select(0, flat).view(*idx.shape, -1)
+                distill.loss(ce, logits, soft, config.distill_temperature, config.distill_weight).sum().backward()
             optimizer.step()
+            if ema is not None:
+                ema.update_parameters(model)
             if scheduler is not None:
                 scheduler.step()
             with torch.no_grad():
@@ -289,18 +314,18 @@ def fit(
             seen += idx.shape[1]
         running_loss = (loss_sum / seen).tolist()
         running_acc = (correct.double() / seen).tolist()
-        train_loss, train_acc, _ = evaluate(model, x_probe, y_probe)
-        val_loss, val_acc, _ = evaluate(model, data.x_val, data.y_val)
+        train_loss, train_acc, _ = evaluate(net, x_probe, y_probe)
+        val_loss, val_acc, _ = evaluate(net, data.x_val, data.y_val)
         train_loss, train_acc = train_loss.tolist(), train_acc.tolist()
         val_loss, val_acc = val_loss.tolist(), val_acc.tolist()
         seconds = (time.perf_counter() - t0) / S
         newly = [s for s in range(S) if diverged_at[s] is None
                  and not (math.isfinite(running_loss[s]) and math.isfinite(train_loss[s]))]
         if newly and evaluate_test:  # measure the diverged members from their last finite state, as a lone run would
-            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            model.load_state_dict(last_state)
-            t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
-            model.load_state_dict(state)
+            state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            net.load_state_dict(last_state)
+            t_loss, t_acc, t_pred = evaluate(net, data.x_test, data.y_test)
+            net.load_state_dict(state)
             for s in newly:
                 diverged_at[s] = epoch
                 test_at_divergence[s] = (t_loss[s].item(), t_acc[s].item(), t_pred[s].tolist())
@@ -315,13 +340,14 @@ def fit(
             on_epoch(epoch, history)
         if not alive:
             break
-        last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        last_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         if checkpoint is not None and epoch % ckpt.EVERY == 0 and epoch < config.epochs:
             checkpoint = ckpt.save(checkpoint, {  # None if it could not be written: train on without
                 "epoch": epoch, "elapsed": time.perf_counter() - t_start,
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "augment_streams": augmenter.states if augmenter is not None else None,
+                "ema": ema.state_dict() if ema is not None else None,
                 "order_streams": [g.get_state() for g in order_gens],
                 "dropout_streams": dropout_masks.states,
                 "history": history, "diverged_at": diverged_at, "test_at_divergence": test_at_divergence,
@@ -332,10 +358,11 @@ def fit(
 
     extra = {"resumed_from_epoch": first_epoch - 1} if first_epoch > 1 else {}
     if evaluate_test:
-        t_loss, t_acc, t_pred = evaluate(model, data.x_test, data.y_test)
+        t_loss, t_acc, t_pred = evaluate(net, data.x_test, data.y_test)
         alive = [s for s in range(S) if diverged_at[s] is None]
-        extra |= _extra_test_figures(model, data, alive, seed_list)
+        extra |= _extra_test_figures(net, data, alive, seed_list)
     total = time.perf_counter() - t_start
+    final = net.state_dict() if keep_weights else {}
     results = []
     for s, seed in enumerate(seed_list):
         if not evaluate_test:
@@ -353,5 +380,6 @@ def fit(
             test_loss=loss if loss is None or math.isfinite(loss) else float("nan"), test_accuracy=acc,
             test_predictions=pred, diverged=diverged_at[s] is not None, diverged_epoch=diverged_at[s],
             device=str(dev), stack_size=S, seconds=total / S, extra=member_extra,
+            weights={k: v[s : s + 1].detach().cpu().clone() for k, v in final.items()} if keep_weights else None,
         ))
     return results[0] if single else results

@@ -1,0 +1,94 @@
+"""Knowledge distillation (Hinton, Vinyals and Dean 2015): a student trained on a teacher ensemble's soft labels.
+
+A configuration names its teacher by key (``RunConfig.teacher``) and seeds (``teacher_seeds``). The teacher's
+prediction for an image is the mean over its members of ``softmax(z / T)``; the student's training loss, per
+member, is
+
+    (1 - w) * CE(labels, student logits)  +  w * T^2 * KL(teacher || softmax(student / T))
+
+averaged over the mini-batch, with ``T = distill_temperature`` and ``w = distill_weight``. The factor ``T^2``
+keeps the soft term's gradients on the scale of the hard term's as ``T`` changes (Hinton et al., section 2).
+
+Soft labels are computed once, before training, on the un-augmented training images (:func:`teacher_log_probs`)
+and looked up per mini-batch, so the teacher costs one evaluation pass instead of a forward pass per step; with
+augmentation the student thus learns the teacher's view of the clean image. The runner (:mod:`fcnbook.store.runner`)
+finds the teacher's configuration, trains it first when its weights are not stored (:mod:`fcnbook.store.weights`), and
+hands the soft labels to :func:`fcnbook.training.fit.fit`. A distilled run's histories still report the cross-entropy
+with the labels (``running_loss``, ``train_loss``...), the figure every other run reports, not this loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from fcnbook.config import RunConfig
+
+CHUNK = 4096  # rows per teacher evaluation (bounds memory as fcnbook.training.fit.EVAL_CHUNK does)
+
+
+@torch.no_grad()
+def teacher_log_probs(model, x: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Log of the teacher ensemble's tempered prediction, ``log mean_m softmax(z_m / T)``, shape (N, classes).
+
+    ``model`` is a stacked :class:`~fcnbook.training.model.FCN` (one member per teacher seed), evaluated in evaluation
+    mode
+    on the shared images ``x`` (N, features). Computed as a log-sum-exp, so tiny probabilities keep their logs.
+    """
+    if not (isinstance(temperature, int | float) and temperature > 0):
+        raise ValueError(f"temperature must be a number > 0 (got {temperature!r})")
+    was_training = model.training
+    model.eval()
+    chunks = []
+    for start in range(0, len(x), CHUNK):
+        log_p = F.log_softmax(model(x[start : start + CHUNK]).float() / temperature, dim=-1)  # (S, n, C)
+        chunks.append(torch.logsumexp(log_p, dim=0) - math.log(log_p.shape[0]))
+    model.train(was_training)
+    return torch.cat(chunks)
+
+
+def loss(ce: torch.Tensor, logits: torch.Tensor, teacher: torch.Tensor, temperature: float,
+         weight: float) -> torch.Tensor:
+    """Per-member training loss (S,) of a distilled stack.
+
+    Parameters
+    ----------
+    ce : Tensor
+        (S, b) per-image cross-entropy with the labels (label smoothing already applied, as without a teacher).
+    logits : Tensor
+        (S, b, C) the student's logits.
+    teacher : Tensor
+        (S, b, C) the teacher's log-probabilities of the same images (:func:`teacher_log_probs`, gathered).
+    temperature, weight : float
+        ``T`` and ``w`` of the module docstring.
+    """
+    student = F.log_softmax(logits / temperature, dim=-1)
+    kl = F.kl_div(student, teacher, reduction="none", log_target=True).sum(-1)  # (S, b)
+    return (1 - weight) * ce.mean(1) + weight * temperature**2 * kl.mean(1)
+
+
+def check_targets(teacher: torch.Tensor | None, config: RunConfig, n_train: int, n_classes: int = 10) -> None:
+    """``ValueError`` unless ``teacher`` is given exactly when ``config`` names one, as (n_train, classes) finite
+    log-probabilities."""
+    if (teacher is None) != (not config.teacher):
+        given = "missing" if teacher is None else "given"
+        raise ValueError("teacher must be the soft labels of config.teacher exactly when the config names a teacher "
+                         f"(config.teacher={config.teacher!r}, soft labels {given})")
+    if teacher is None:
+        return
+    if tuple(teacher.shape) != (n_train, n_classes) or not teacher.is_floating_point():
+        raise ValueError(f"teacher must be ({n_train}, {n_classes}) log-probabilities (got {tuple(teacher.shape)})")
+    if not torch.isfinite(teacher).all():
+        raise ValueError("teacher must be finite log-probabilities (a diverged teacher member?)")
+
+
+def stacked_teacher(config: RunConfig, state: dict[str, torch.Tensor], device: torch.device):
+    """The teacher ``config``'s network with one member per stored state slice, on ``device``."""
+    from fcnbook.training.model import FCN
+
+    n = next(iter(state.values())).shape[0]
+    model = FCN(config, [0] * n, in_features=state["weights.0"].shape[1])  # initial draws are overwritten
+    model.load_state_dict(state)
+    return model.to(device)

@@ -1,0 +1,183 @@
+"""Knowledge distillation (``RunConfig.teacher``): the loss and the soft labels against plain torch, ``fit`` against
+a plain loop with that loss, the safetensors weight store, and the runner training a missing teacher first."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from test_oracle import ATOL, max_abs, plain_evaluate, plain_network, plain_optimizer
+
+from fcnbook.config import RunConfig
+from fcnbook.store import records as store
+from fcnbook.store import runner, weights
+from fcnbook.store.cache import CacheWarning
+from fcnbook.training import distill
+from fcnbook.training import fit as train
+from fcnbook.training.fit import fit, stream_seeds, train_probe
+from fcnbook.training.model import FCN
+from synthetic import make_splits
+
+TEACHER = RunConfig(hidden=(64,), batch_size=100, epochs=2, optimizer="adam", lr=1e-3)
+
+
+def plain_distill_loss(logits, labels, teacher_log_p, T, w, label_smoothing=0.0):
+    """What a reader writes for one network: Hinton et al.'s loss with F.kl_div (log_target) and batchmean."""
+    ce = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+    kl = F.kl_div(F.log_softmax(logits / T, dim=1), teacher_log_p, log_target=True, reduction="batchmean")
+    return (1 - w) * ce + w * T * T * kl
+
+
+@pytest.mark.parametrize("T,w,ls", [(4.0, 0.5, 0.0), (1.0, 1.0, 0.0), (2.5, 0.3, 0.1)])
+def test_loss_equals_plain_torch_per_member(T, w, ls):
+    g = torch.Generator().manual_seed(0)
+    S, b, C = 3, 17, 10
+    logits = torch.randn(S, b, C, generator=g, dtype=torch.float64) * 3
+    labels = torch.randint(0, C, (S, b), generator=g)
+    teacher = F.log_softmax(torch.randn(S, b, C, generator=g, dtype=torch.float64) * 2 / T, dim=-1)
+    ce = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none", label_smoothing=ls).view(S, b)
+    got = distill.loss(ce, logits, teacher, T, w)
+    for s in range(S):
+        want = plain_distill_loss(logits[s], labels[s], teacher[s], T, w, ls)
+        assert got[s].item() == pytest.approx(want.item(), abs=1e-12)
+        # and the KL term is the textbook sum of p_t * (log p_t - log q)
+        p_t, log_q = teacher[s].exp(), F.log_softmax(logits[s] / T, dim=1)
+        kl = (p_t * (teacher[s] - log_q)).sum(1).mean()
+        assert got[s].item() == pytest.approx(((1 - w) * ce[s].mean() + w * T * T * kl).item(), abs=1e-12)
+
+
+def test_soft_labels_are_the_log_of_the_members_mean_tempered_softmax():
+    x = torch.randn(300, 784, generator=torch.Generator().manual_seed(1))
+    teacher = FCN(TEACHER.replace(batch_norm=True), [3, 4, 5])
+    with torch.no_grad():  # batch-norm statistics away from their initial values, so evaluation mode matters
+        teacher.running_mean_0.normal_(0, 0.3)
+    got = distill.teacher_log_probs(teacher, x, 3.0)
+    members = [teacher.member(s) for s in range(3)]  # plain nn.Sequential, eval mode
+    with torch.no_grad():
+        want = torch.stack([F.softmax(m(x) / 3.0, dim=1) for m in members]).mean(0).log()
+    assert got.shape == (300, 10) and max_abs(got, want) < 1e-5
+
+
+def distill_oracle(config: RunConfig, seed: int, data, soft: torch.Tensor) -> dict:
+    """The textbook loop of tests/test_oracle.py with :func:`plain_distill_loss` on the looked-up soft labels."""
+    net, _ = plain_network(config, seed, data.x_train.shape[1])
+    optimizer = plain_optimizer(config, net.parameters())
+    order = torch.Generator().manual_seed(stream_seeds(seed)[1])
+    x, y, n = data.x_train, data.y_train, len(data.y_train)
+    probe = train_probe(y, len(data.y_val), config.split_seed)
+    history = {k: [] for k in ("running_loss", "train_loss", "train_accuracy", "val_loss", "val_accuracy")}
+    for _ in range(config.epochs):
+        net.train()
+        perm = torch.randperm(n, generator=order)
+        ce_sum = 0.0
+        for start in range(0, n, config.batch_size):
+            idx = perm[start : start + config.batch_size]
+            logits = net(x[idx])
+            loss = plain_distill_loss(logits, y[idx], soft[idx], config.distill_temperature, config.distill_weight)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            ce_sum += F.cross_entropy(logits, y[idx]).item() * len(idx)  # histories report the plain CE
+        history["running_loss"].append(ce_sum / n)
+        for split, (xs, ys) in {"train": (x[probe], y[probe]), "val": (data.x_val, data.y_val)}.items():
+            split_loss, split_acc, _ = plain_evaluate(net, xs, ys)
+            history[f"{split}_loss"].append(split_loss)
+            history[f"{split}_accuracy"].append(split_acc)
+    _, _, pred = plain_evaluate(net, data.x_test, data.y_test)
+    return {"history": history, "test_predictions": pred.tolist()}
+
+
+def test_fit_with_a_teacher_equals_a_plain_loop_with_the_distillation_loss():
+    data = make_splits(n_train=1000, n_val=200, n_test=200)
+    soft = F.log_softmax(torch.randn(1000, 10, generator=torch.Generator().manual_seed(2)) * 2, dim=1)
+    config = TEACHER.replace(hidden=(48, 24), teacher="0123456789abcdef", distill_weight=0.7,
+                             distill_temperature=3.0)
+    results = fit(config, [0, 1], data=data, progress=False, device="cpu", teacher=soft)
+    for r in results:
+        want = distill_oracle(config, r.seed, data, soft)
+        for key, values in want["history"].items():
+            assert max_abs(r.history[key], values) <= ATOL[torch.float32], key
+        assert r.test_predictions == want["test_predictions"]
+    plain = fit(config.replace(teacher="", distill_weight=0.0, distill_temperature=4.0), 0, data=data,
+                progress=False, device="cpu")
+    assert plain.history["val_loss"] != results[0].history["val_loss"]  # the teacher did change training
+
+
+@pytest.mark.parametrize("config,soft,match", [
+    (TEACHER, torch.zeros(1000, 10), "teacher must be the soft labels"),
+    (TEACHER.replace(teacher="0123456789abcdef", distill_weight=0.5), None, "teacher must be the soft labels"),
+    (TEACHER.replace(teacher="0123456789abcdef", distill_weight=0.5), torch.zeros(999, 10), r"teacher must be \("),
+    (TEACHER.replace(teacher="0123456789abcdef", distill_weight=0.5), torch.full((1000, 10), math.nan),
+     "teacher must be finite"),
+])
+def test_fit_refuses_missing_or_malformed_soft_labels_before_training(config, soft, match):
+    with pytest.raises(ValueError, match=match):
+        fit(config, 0, data=make_splits(n_train=1000), progress=False, teacher=soft)
+
+
+def test_weights_round_trip_and_are_superseded_by_other_code_or_data(tmp_path):
+    model = FCN(TEACHER, [7, 8])
+    state = model.state_dict()
+    for s, seed in enumerate([7, 8]):
+        weights.save({k: v[s : s + 1] for k, v in state.items()}, TEACHER, seed, "sum", 3, tmp_path)
+    assert weights.path(TEACHER, 7, tmp_path) == tmp_path / "weights" / TEACHER.key() / "seed-7.safetensors"
+    loaded = weights.load(TEACHER, [7, 8], "sum", 3, tmp_path)
+    assert sorted(loaded) == sorted(state) and all(torch.equal(loaded[k], state[k]) for k in state)
+    assert torch.equal(weights.load(TEACHER, [8], "sum", 3, tmp_path)["weights.0"][0], state["weights.0"][1])
+    assert weights.load(TEACHER, [7, 8], "other data", 3, tmp_path) is None
+    assert weights.load(TEACHER, [7, 8], "sum", 4, tmp_path) is None
+    assert weights.load(TEACHER, [7, 9], "sum", 3, tmp_path) is None
+    weights.path(TEACHER, 8, tmp_path).write_bytes(b"not safetensors")
+    with pytest.warns(CacheWarning, match="unreadable weights"):
+        assert weights.load(TEACHER, [7, 8], "sum", 3, tmp_path) is None
+    with pytest.raises(ValueError, match="state must hold tensors of one member"):
+        weights.save(state, TEACHER, 7, "sum", 3, tmp_path)
+
+
+@pytest.fixture
+def synthetic_store(monkeypatch, tmp_path):
+    splits = make_splits(n_train=1000, n_val=200, n_test=200)
+    monkeypatch.setattr("fcnbook.data.splits.load_for", lambda config: splits)
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(tmp_path))
+    trained = []
+    real_fit = train.fit
+
+    def counting_fit(config, seeds, **kw):
+        trained.append((config.key(), list(seeds), kw.get("keep_weights", False)))
+        return real_fit(config, seeds, **kw)
+
+    monkeypatch.setattr(runner, "fit", counting_fit)
+    return splits, trained
+
+
+def test_runner_trains_a_missing_teacher_first_and_stores_its_weights(synthetic_store, tmp_path):
+    splits, trained = synthetic_store
+    student = RunConfig(hidden=(32,), batch_size=100, epochs=2, teacher=TEACHER.key(), teacher_seeds=(0, 1),
+                        distill_weight=0.5)
+    log = []
+    runner.run([TEACHER, student], [2], progress=False, log=log.append)  # the teacher's seeds are 0 and 1, not 2
+    assert trained == [(TEACHER.key(), [2], False), (TEACHER.key(), [0, 1], True), (student.key(), [2], False)]
+    assert any(line.startswith(f"trained the teacher {TEACHER.label()}: 2 seed(s)") for line in log)
+    for seed in (0, 1):
+        assert weights.path(TEACHER, seed, tmp_path).exists() and store.record_path(TEACHER, seed, tmp_path).exists()
+    assert not weights.path(TEACHER, 2, tmp_path).exists() and not weights.path(student, 2, tmp_path).exists()
+    # the stored weights are the teacher's final network: its soft labels give the recorded test predictions
+    state = weights.load(TEACHER, [0, 1], splits.checksum, train.TRAINING_CODE_VERSION, tmp_path)
+    model = distill.stacked_teacher(TEACHER, state, torch.device("cpu"))
+    recorded = json.loads(store.record_path(TEACHER, 1, tmp_path).read_text())["test_predictions"]
+    assert model(splits.x_test)[1].argmax(-1).tolist() == recorded
+    # a second student of the same teacher (asked for alone: the teacher is found through its records) reuses it
+    other = student.replace(distill_weight=0.9)
+    runner.run(other, [2], progress=False)
+    assert trained[-1] == (other.key(), [2], False) and len(trained) == 4
+
+
+def test_runner_refuses_an_unknown_teacher_before_training(synthetic_store, tmp_path):
+    _, trained = synthetic_store
+    student = RunConfig(hidden=(32,), epochs=1, teacher="0123456789abcdef", distill_weight=0.5)
+    with pytest.raises(ValueError, match="teacher 0123456789abcdef is neither among the configurations"):
+        runner.run([RunConfig(hidden=(16,), epochs=1), student], [0], progress=False)
+    assert trained == []
