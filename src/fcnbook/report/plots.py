@@ -14,6 +14,7 @@ cross on the epoch axis marks the epoch in which a run diverged. Importing this 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -177,11 +178,15 @@ def effects_table(family: pd.DataFrame) -> pd.DataFrame:
         "difference in test acc (mean)": e["mean"], "SD": e["sd"], "n": e["n"].astype(int),
         "95% CI": [interval(lo, hi, signed=True) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
         "paired t p": e["p"], "Holm p": e["p_holm"], "verdict": e["effect"],
-        f"McNemar pairs p < {ALPHA:g}: this / baseline better": [
+        f"seed pairs McNemar-significant at {ALPHA:g}: this / baseline better": [
             f"{int(a)} / {int(b)} of {int(n)}" for a, b, n in zip(e["favour_config"], e["favour_baseline"], e["pairs"],
                                                                   strict=True)],
         "diverged": e["diverged"],
     }, index=e.index.rename("against the baseline"))
+
+
+#: A p-value column: the word "p" on its own ("p", "paired t p", "Holm p", "p (pooled)"), never "pixels".
+_P_COLUMN = re.compile(r"(^|\s)p($|\s|\()")
 
 
 def style(table: pd.DataFrame, digits: int = 4, caption: str | None = None):
@@ -192,7 +197,7 @@ def style(table: pd.DataFrame, digits: int = 4, caption: str | None = None):
         if pd.api.types.is_integer_dtype(table[c]) or c in ("n", "diverged") or c.endswith(" s"):  # seconds
             fmt[c] = "{:.0f}"
         else:
-            fmt[c] = (lambda p: html.escape(p_value(p))) if " p" in f" {c}" else f"{{:.{digits}f}}"
+            fmt[c] = (lambda p: html.escape(p_value(p))) if _P_COLUMN.search(c) else f"{{:.{digits}f}}"
     styler = table.style.format(fmt, na_rep="n/a", escape="html")
     styles = [{"selector": "th, td", "props": "padding: 0.15em 0.7em; white-space: nowrap;"}]
     if caption:

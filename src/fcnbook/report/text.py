@@ -130,7 +130,8 @@ def single_run(r: pd.Series, what: str) -> str:
 def single_runs(table: pd.DataFrame, family: str) -> str:
     """Every row of :func:`fcnbook.report.chapters.evidence.single_runs` in one sentence, with the family."""
     items = [single_run(r, str(name)) for name, r in table.iterrows()]
-    note = "" if len(table) < 2 else f" (Holm's adjustment over {number(len(table))} figures, {family})"
+    tested = len(table) > 1 and table["verdict"].isin([v.OUTSIDE, v.DIFFERS]).any()
+    note = f" (Holm's adjustment over {number(len(table))} figures, {family})" if tested else ""
     return f"{and_(items)}{note}."
 
 

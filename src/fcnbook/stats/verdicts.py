@@ -28,6 +28,7 @@ The rules:
   gives ``p < ALPHA``, *unusual* when only the SD's estimate does, else *within*.
 - :func:`cell`: an optimizer cell is *near chance* below :data:`CHANCE` on validation, *behind* when it is more
   than :data:`BEHIND` below the chosen cell, else *close*.
+- :func:`loss_rose`: the validation loss *rose* when it ended more than :data:`LOSS_RISE` above its minimum.
 - :func:`compare`: *more*, *less* or *equal*, of two rounded numbers.
 """
 
@@ -59,6 +60,8 @@ OUTLIER_FLOOR = 0.02
 PAIRING_HELPS = 0.7
 #: A shift below this fraction of one run's SD is negligible.
 NEGLIGIBLE = 0.25
+#: A validation loss ending more than this above its minimum (at three decimals) rose: later epochs made it worse.
+LOSS_RISE = 0.02
 
 GAIN, LOSS, NONE = "gain", "loss", "no detectable change"
 AT_CHANCE, OVER, UNDER, NEITHER, NA = "at chance", "over-fitting", "under-fitting", "neither", "n/a"
@@ -177,6 +180,12 @@ def cell(val: float, best_val: float) -> str:
     if _finite(best_val) and _r(_r(best_val) - _r(val)) > BEHIND:
         return BEHIND_CELL
     return CLOSE
+
+
+def loss_rose(rise: float) -> bool:
+    """True when the validation loss ended more than :data:`LOSS_RISE` above its minimum (the three decimals the
+    sentence shows)."""
+    return _finite(rise) and round(float(rise), 3) > LOSS_RISE
 
 
 def compare(a: float, b: float) -> str:

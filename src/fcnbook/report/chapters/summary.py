@@ -29,7 +29,6 @@ from fcnbook.store.frames import summarize
 NA = ONE_SEED
 #: The report's test set in batches of 256: 39 full ones and one of 16, whose accuracies its "SD" column took np.var of.
 PAPER_BATCHES = 40
-RISE = 0.02  # validation loss ending this far above its minimum: later epochs made it worse
 #: The tuned row of Table 1 (row 16) and the fifteen variations of the baseline.
 TUNED_ROW = next(r for r in paper.ROWS if r.tuned)
 BASE_ROWS = tuple(r.number for r in paper.ROWS if not r.tuned)
@@ -178,7 +177,7 @@ def fitting_sentences(fit: pd.DataFrame) -> str:
     if fit.empty:
         return "Every run diverged, so there is no training history to compare."
     n = fit["category"].value_counts()
-    rising = fit[fit["val_loss_rise"].round(3) > RISE]
+    rising = fit[[v.loss_rose(x) for x in fit["val_loss_rise"]]]
     top = fit["best_train"].iloc[0]
     lines = [f"- Each configuration falls in one category, tested in this order: *at chance* (training accuracy "
              f"below {v.CHANCE:g}), *over-fitting* (train − validation gap above {v.OVERFIT_GAP:g}), *under-fitting* "
@@ -194,11 +193,11 @@ def fitting_sentences(fit: pd.DataFrame) -> str:
                  "- No configuration under-fits by this rule.")
     if n.get(v.AT_CHANCE, 0):
         lines.append("- At chance: " + _rows(fit, v.AT_CHANCE, "train", ".4f") + ".")
-    lines.append(f"- In {len(rising)} configuration(s) the validation loss ended more than {RISE} above its "
+    lines.append(f"- In {len(rising)} configuration(s) the validation loss ended more than {v.LOSS_RISE:g} above its "
                  "minimum, so later epochs made predictions on unseen images worse: "
                  + "; ".join(f"row {i} (+{x:.3f})" for i, x in rising["val_loss_rise"].items()) + "."
-                 if len(rising) else f"- In no configuration did the validation loss end more than {RISE} above its "
-                 "minimum.")
+                 if len(rising) else f"- In no configuration did the validation loss end more than {v.LOSS_RISE:g} "
+                 "above its minimum.")
     return "\n".join(lines)
 
 
@@ -210,7 +209,7 @@ def anchors(tuned_runs, mnist_runs) -> str:
     figures = single_runs({"MNIST": (mnist_runs, paper.MNIST_TUNED_ACCURACY),
                            "notebook": (tuned_runs, paper.TUNED_NOTEBOOK_ACCURACY)})
     mnist, nb = (text.single_run(r, "the report") for _, r in figures.iterrows())
-    note = " (Holm over the report's two other figures)"
+    note = " (Holm over the report's two other figures)" if (figures["verdict"] != v.CONSISTENT).any() else ""
     sd = math.sqrt(paper.MNIST_TUNED_SD_COLUMN)
     return "\n".join([
         f"- **MNIST, tuned network:** the report gives {paper.MNIST_TUNED_ACCURACY:.4f} (its \"SD\" "
