@@ -86,7 +86,8 @@ def test_gap_sentence_branches():
 def test_difference_sentences():
     diffs = pd.DataFrame({"n": [5, 5, 1], "mean": [0.01, 0.001, 0.02], "sd": [0.002, 0.01, np.nan],
                           "ci_low": [0.007, -0.011, np.nan], "ci_high": [0.013, 0.013, np.nan],
-                          "p": [0.001, 0.8, np.nan]}, index=["MNIST constants", "original, split 1", "original, split 2"])
+                          "p": [0.001, 0.8, np.nan]},
+                         index=["MNIST constants", "original, split 1", "original, split 2"])
     diffs["p_holm"] = holm(diffs["p"])
     diffs["effect"] = [v.effect(m, p) for m, p in zip(diffs["mean"], diffs["p_holm"], strict=True)]
     text = protocol.difference_sentences(diffs, sd=0.02)

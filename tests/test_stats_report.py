@@ -26,7 +26,8 @@ def test_plain_prediction_interval_is_t_with_sqrt_one_plus_one_over_n():
     assert pi.df == 4 and pi.high - pi.mean == pytest.approx(stats.t.ppf(0.975, 4) * s * math.sqrt(1.2))
     assert (pi.high - pi.mean) / s == pytest.approx(3.04, abs=0.005)  # the +-3.04 s of n = 5
     t = single_run(x, 0.52, test_noise=False)
-    assert t.z == pytest.approx((0.5 - 0.52) / (s * math.sqrt(1.2))) and t.p == pytest.approx(2 * stats.t.sf(abs(t.z), 4))
+    assert t.z == pytest.approx((0.5 - 0.52) / (s * math.sqrt(1.2)))
+    assert t.p == pytest.approx(2 * stats.t.sf(abs(t.z), 4))
 
 
 def test_the_test_set_term_only_widens_the_interval():

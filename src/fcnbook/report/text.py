@@ -135,9 +135,14 @@ def single_runs(table: pd.DataFrame, family: str) -> str:
     return f"{and_(items)}{note}."
 
 
-def outliers(table: pd.DataFrame) -> str:
-    """The seeds that stand apart (:func:`fcnbook.stats.verdicts.outlying_seeds`), or that none does."""
+def outliers(table: pd.DataFrame, seeds: int) -> str:
+    """The seeds that stand apart (:func:`fcnbook.stats.verdicts.outlying_seeds`), or that none does; with fewer
+    than four ``seeds`` there is no spread of the others to measure against."""
     rule = (f"more than {v.OUTLIER_SD:g} SDs of the other seeds and more than {v.OUTLIER_FLOOR:g} from their mean")
+    if seeds < 4:
+        plural = "s" if seeds != 1 else ""
+        return (f"With {number(seeds)} seed{plural}, no seed can be tested for standing apart ({rule}; at least "
+                "four seeds are needed).")
     if table.empty:
         return f"No seed stands apart from the others in test accuracy ({rule})."
     items = [f"seed {int(r['seed'])} of *{r['configuration']}* ends at {r['value']:.4f} against "

@@ -50,4 +50,4 @@ def sentences(b: Baseline) -> dict[str, str]:
                   + text.single_runs(b.report, FAMILY))
     return {"accuracy": f"The baseline reaches a mean test accuracy of {text.accuracy(b.summary, True)} after "
                         f"{config.epochs} epochs.",
-            "report": report, "fit": text.fit(b.fit.iloc[0]), "seeds": text.outliers(b.outliers)}
+            "report": report, "fit": text.fit(b.fit.iloc[0]), "seeds": text.outliers(b.outliers, len(b.S.seeds))}

@@ -78,4 +78,4 @@ def sentences(b: BatchNorm) -> dict[str, str]:
     report = ("The seed report's single runs: " + text.single_runs(b.report, "the report's runs in this chapter")
               if len(b.report) else "")
     return {"effect": effect, "report": report, "gap": gap, "steadiness": steady,
-            "seeds": text.outliers(b.outliers)}
+            "seeds": text.outliers(b.outliers, len(b.S.seeds))}

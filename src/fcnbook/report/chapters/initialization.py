@@ -79,4 +79,4 @@ def sentences(i: Initialization) -> dict[str, str]:
     report = ("The seed report's single runs of these configurations: "
               + text.single_runs(i.report, "the report's runs in this chapter") if len(i.report) else "")
     return {"start": start, "effects": " ".join(filter(None, (_group(i, g) for g in (CODE, TEXT)))),
-            "verdict": verdict, "report": report, "seeds": text.outliers(i.outliers)}
+            "verdict": verdict, "report": report, "seeds": text.outliers(i.outliers, len(i.S.seeds))}

@@ -108,4 +108,4 @@ def sentences(o: Optimizers) -> dict[str, str]:
               f"with {o.report_top[1]:.4f}; the summary chapter sets each of its cells against ours."
               if o.report_top else "")
     return {"choice": _choice(o), "report": report, "cells": _cells(o), "sgd": _sgd(o),
-            "seeds": text.outliers(o.outliers)}
+            "seeds": text.outliers(o.outliers, len(o.S.seeds))}

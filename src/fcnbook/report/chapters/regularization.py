@@ -100,4 +100,4 @@ def sentences(r: Regularization) -> dict[str, str]:
     return {"gap": f"Without dropout, training accuracy (evaluation mode, fixed training sample) exceeds validation "
                    f"accuracy by {none['gap']:+.4f} at the last epoch.",
             "rate": _at_rate(r), "others": others, "report": report, "choice": _choice(r),
-            "seeds": text.outliers(r.outliers)}
+            "seeds": text.outliers(r.outliers, len(r.S.seeds))}

@@ -69,4 +69,4 @@ def sentences(t: Transfer) -> dict[str, str]:
     return {"difference": difference, "report": report,
             "confusion": f"The most frequent confusion left is {top['true']} read as {top['predicted']} "
                          f"({top['rate']:.1%} of the {top['true']}s).",
-            "seeds": text.outliers(t.outliers)}
+            "seeds": text.outliers(t.outliers, len(t.S.seeds))}

@@ -67,4 +67,4 @@ def sentences(t: Tuned) -> dict[str, str]:
             "classes": f"Its hardest class is *{acc.idxmin()}* ({acc.min():.4f}), its easiest *{acc.idxmax()}* "
                        f"({acc.max():.4f}); the most frequent confusion is *{top['true']}* taken for "
                        f"*{top['predicted']}* ({top['rate']:.1%} of that class).",
-            "fit": text.fit(t.fit.iloc[0]), "seeds": text.outliers(t.outliers)}
+            "fit": text.fit(t.fit.iloc[0]), "seeds": text.outliers(t.outliers, len(t.S.seeds))}
