@@ -20,12 +20,10 @@
 # accuracies, never to choose anything.
 
 # %% tags=["remove-cell"]
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
-from fcnbook.data import splits as data
 from fcnbook.report import experiments, plots
+from fcnbook.report.chapters import data
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -34,12 +32,11 @@ per_class = 8  # example images shown per class
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, subset=subset)
-splits = {name: data.load_for(experiments.baseline(S, dataset=name)) for name in ("fashion", "mnist")}
-fashion = splits["fashion"]
-raw_train, raw_labels = data.load_raw("fashion", train=True)
+study = data.study(S, per_class=per_class)
+text = data.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Examples of every Fashion-MNIST class (rows), taken in order from the training file.", "name": "fig-examples"}}
-fig = plots.example_grid(raw_train.numpy(), raw_labels.numpy(), fashion.classes, per_class=per_class)
+fig = plots.example_grid(study.examples, study.example_labels, study.classes, per_class=per_class)
 
 # %% [markdown]
 # ## Class counts per split
@@ -47,12 +44,7 @@ fig = plots.example_grid(raw_train.numpy(), raw_labels.numpy(), fashion.classes,
 # The split keeps the classes balanced in every part (with `subset`, the training part is a stratified subset).
 
 # %% tags=["remove-input"]
-counts = pd.DataFrame({
-    split: np.bincount(getattr(fashion, f"y_{split}").numpy(), minlength=10)
-    for split in ("train", "val", "test")
-}, index=list(fashion.classes)).rename(columns={"val": "validation"})
-counts.loc["total"] = counts.sum()
-counts
+plots.style(study.counts, caption="Fashion-MNIST images per class in the training, validation and test parts.")
 
 # %% [markdown]
 # ## Pixel statistics
@@ -62,24 +54,7 @@ counts
 # 0.3081 for both data sets; `normalization="mnist"` reproduces that).
 
 # %% tags=["remove-input"]
-rows = []
-for name, sp in splits.items():
-    pixels = sp.x_train * sp.std + sp.mean  # back to [0, 1]
-    rows.append({"dataset": name, "training images": len(sp.y_train), "mean": sp.mean, "SD": sp.std,
-                 "share of zero pixels": float((pixels < 1e-6).double().mean()),
-                 "mean of standardised pixels": float(sp.x_train.mean()),
-                 "SD of standardised pixels": float(sp.x_train.std())})
-stats = pd.DataFrame(rows).set_index("dataset")
-plots.style(stats)
+plots.style(study.pixels, caption="Pixel statistics of the training split of each dataset, on the [0, 1] scale, and of the same pixels standardised with their own mean and SD.")
 
 # %% tags=["remove-input"]
-f, m = stats.loc["fashion"], stats.loc["mnist"]
-off = ((f["mean"] - data.MNIST_MEAN) / data.MNIST_STD, f["SD"] / data.MNIST_STD)
-display(Markdown(
-    f"Fashion-MNIST pixels average {f['mean']:.4f} with SD {f['SD']:.4f} on the training split, against "
-    f"{m['mean']:.4f} and {m['SD']:.4f} for MNIST: the clothing images are brighter and fill more of the frame "
-    f"({f['share of zero pixels']:.0%} of their pixels are exactly zero, against {m['share of zero pixels']:.0%} "
-    "for digits). Standardised with MNIST's constants, as in the course template, Fashion-MNIST's training pixels "
-    f"would have mean {off[0]:.2f} and SD {off[1]:.2f} instead of 0 and 1; the standardisation used here gives "
-    f"{f['mean of standardised pixels']:.4f} and {f['SD of standardised pixels']:.4f}."
-))
+display(Markdown(text["pixels"]))

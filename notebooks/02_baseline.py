@@ -23,7 +23,7 @@ from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, plots
-from fcnbook.report.chapters import findings
+from fcnbook.report.chapters import baseline
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -37,14 +37,17 @@ precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent 
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
-variants = {"baseline": experiments.baseline(S, hidden=tuple(hidden), lr=lr)}
-res = S.results(variants.values())
+study = baseline.study(S, hidden=hidden, lr=lr)
+text = baseline.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline learning curves: loss (left) and accuracy (right) of the training sample measured in evaluation mode (solid) and of the validation split (dashed); mean over seeds with a band of one SD.", "name": "fig-baseline-curves"}}
-fig = plots.learning_curves(res, variants)
+fig = plots.learning_curves(study.res, study.variants)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy of every seed (dots) and their mean (bar); a seed that stands apart from the others is circled.", "name": "fig-baseline-seeds"}}
+fig = plots.seed_accuracies(study.res.runs, study.variants, study.outliers)
 
 # %% tags=["remove-input"]
-plots.style(plots.accuracy_table(res.runs, variants))
+plots.style(plots.accuracy_table(study.res.runs, study.variants), caption="The baseline over seeds: final-epoch validation accuracy, test accuracy (mean, SD between seeds, 95 % t interval of the mean), diverged runs and the final train - validation gap, training measured in evaluation mode.")
 
 # %% tags=["remove-input"]
-display(Markdown(findings.baseline(res, variants["baseline"])))
+display(Markdown("\n\n".join(filter(None, text.values()))))

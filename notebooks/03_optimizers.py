@@ -23,7 +23,7 @@ from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, plots
-from fcnbook.report.chapters import findings
+from fcnbook.report.chapters import optimizers as chapter
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -37,14 +37,17 @@ precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent 
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
-grid = experiments.optimizer_grid(S, optimizers, lrs)
-res = S.results(grid.values())
+study = chapter.study(S, optimizers, lrs)
+text = chapter.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "One column per optimizer, one colour per learning rate. Top: loss (log scale); bottom: accuracy; training sample in evaluation mode solid, validation dashed. Mean over seeds with a band of one SD; a cross on the epoch axis marks a run that diverged in that epoch, and the panel says over how many seeds the later means are taken.", "name": "fig-optimizers"}}
-fig = plots.curves_by_optimizer(res, grid)
+fig = plots.curves_by_optimizer(study.res, study.grid)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy of every seed in every cell (dots) and their mean (bar); a seed that stands apart from the others of its cell is circled.", "name": "fig-optimizers-seeds"}}
+fig = plots.seed_accuracies(study.res.runs, study.grid, study.outliers)
 
 # %% tags=["remove-input"]
-plots.style(plots.accuracy_table(res.runs, grid))
+plots.style(plots.accuracy_table(study.res.runs, study.grid), caption="Every (optimizer, learning rate) cell over seeds: final-epoch validation accuracy (the choice is made on it), test accuracy (mean, SD between seeds, 95 % t interval of the mean), diverged runs and the final train - validation gap, training measured in evaluation mode.")
 
 # %% tags=["remove-input"]
-display(Markdown(findings.optimizers(res, grid)))
+display(Markdown("\n\n".join(filter(None, text.values()))))

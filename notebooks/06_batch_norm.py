@@ -15,16 +15,15 @@
 # ReLU and then applies a learned scale and shift; at evaluation time it uses running averages of the batch
 # statistics. The seed report {cite:p}`hippe_hw4` adds it to the baseline. Here a Linear layer that feeds batch
 # norm has no bias of its own (batch norm's shift replaces it; see {doc}`../reproduction-notes`). The two
-# networks are compared seed by seed, with a paired t interval and McNemar's test on the test predictions.
+# networks are compared seed by seed, with a paired t interval and t-test, and McNemar's test on the test
+# predictions seed pair by seed pair.
 
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook.data import indices
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, plots
-from fcnbook.report.chapters import findings
-from fcnbook.store import frames as results
+from fcnbook.report.chapters import batch_norm
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -36,18 +35,20 @@ subset = None  # None: the profile's training subset
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
-variants = experiments.batch_norm(S)
-res = S.results(variants.values())
-effects = results.effects(res, variants["baseline"], variants, indices.labels("fashion", train=False))
+study = batch_norm.study(S)
+text = batch_norm.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline with and without batch normalisation: loss and accuracy of the training sample in evaluation mode (solid; batch norm on its running statistics) and of the validation split (dashed), mean over seeds with a band of one SD.", "name": "fig-batchnorm"}}
-fig = plots.learning_curves(res, variants)
+fig = plots.learning_curves(study.res, study.variants)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy of every seed with and without batch norm (dots) and their mean (bar); a seed that stands apart from the others is circled and named.", "name": "fig-batchnorm-seeds"}}
+fig = plots.seed_accuracies(study.res.runs, study.variants, study.outliers)
 
 # %% tags=["remove-input"]
-plots.style(plots.accuracy_table(res.runs, variants))
+plots.style(plots.accuracy_table(study.res.runs, study.variants), caption="With and without batch norm over seeds: final-epoch validation accuracy, test accuracy (mean, SD between seeds, 95 % t interval of the mean), diverged runs and the final train - validation gap, training measured in evaluation mode.")
 
 # %% tags=["remove-input"]
-plots.style(plots.effects_table(effects))
+plots.style(plots.effects_table(study.family), caption="Test accuracy with batch norm minus without, paired by seed (one comparison, so no adjustment).")
 
 # %% tags=["remove-input"]
-display(Markdown(findings.batch_norm(res, variants, effects)))
+display(Markdown("\n\n".join(filter(None, text.values()))))

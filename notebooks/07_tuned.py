@@ -21,10 +21,9 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook.data import splits as data
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, plots
-from fcnbook.report.chapters import findings
+from fcnbook.report.chapters import tuned
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -37,30 +36,29 @@ precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent 
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
-variants = {"tuned 700-200-50": experiments.tuned(S, dataset)}
-res = S.results(variants.values())
-images, y_test = (t.numpy() for t in data.load_raw(dataset, train=False))
-predictions, classes = res.predictions(variants["tuned 700-200-50"]), data.CLASS_NAMES[dataset]
+study = tuned.study(S, dataset)
+text = tuned.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Tuned network: loss and accuracy of the training sample in evaluation mode (solid) and of the validation split (dashed) over the epochs, mean over seeds with a band of one SD.", "name": "fig-tuned-curves"}}
-fig = plots.learning_curves(res, variants)
+fig = plots.learning_curves(study.res, study.variants)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy of every seed of the tuned network (dots) and their mean (bar); a seed that stands apart from the others is circled.", "name": "fig-tuned-seeds"}}
+fig = plots.seed_accuracies(study.res.runs, study.variants, study.outliers)
 
 # %% tags=["remove-input"]
-plots.style(plots.accuracy_table(res.runs, variants))
+plots.style(plots.accuracy_table(study.res.runs, study.variants), caption="The tuned network over seeds: final-epoch validation accuracy, test accuracy (mean, SD between seeds, 95 % t interval of the mean), diverged runs and the final train - validation gap, training measured in evaluation mode.")
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Confusion matrix of the tuned network on the test set, pooled over seeds and normalised per true class.", "name": "fig-tuned-confusion"}}
-fig, cm = plots.confusion(y_test, predictions, classes)
+fig = plots.heatmap(study.cm, study.classes)
 
 # %% tags=["remove-input"]
-per_class = plots.per_class_accuracy(y_test, predictions, classes)
-plots.style(per_class)
+plots.style(study.per_class, caption="Test accuracy per class: mean and SD over seeds.")
 
 # %% tags=["remove-input"]
-pairs = plots.most_confused(cm, classes, top=4)
-plots.style(pairs)
+plots.style(study.pairs, caption="The most frequent confusions (true class read as predicted class), as a share of the true class, pooled over seeds.")
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Test images of the most-confused (true -> predicted) class pairs, as misclassified by the first seed's network.", "name": "fig-tuned-confused"}}
-fig = plots.confused_examples(images, y_test, predictions[0], pairs, classes)
+fig = plots.confused_examples(study.images, study.y_test, study.predictions[0], study.pairs, study.classes)
 
 # %% tags=["remove-input"]
-display(Markdown(findings.tuned(res, variants["tuned 700-200-50"], per_class, pairs)))
+display(Markdown("\n\n".join(filter(None, text.values()))))

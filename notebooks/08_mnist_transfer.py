@@ -20,10 +20,9 @@
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from fcnbook.data import splits as data
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, plots
-from fcnbook.report.chapters import findings
+from fcnbook.report.chapters import transfer
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" or "full"
@@ -36,26 +35,26 @@ precision = None  # None: the profile's ("fp32"); "bf16" on AMX CPUs and recent 
 
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, epochs=epochs, long_epochs=long_epochs, seeds=seeds, subset=subset, precision=precision, lab=Lab(device))
-variants = experiments.mnist_transfer(S)
-res = S.results(variants.values())
-images, y_test = (t.numpy() for t in data.load_raw("mnist", train=False))
-predictions = res.predictions(variants["tuned on MNIST"])
+study = transfer.study(S)
+text = transfer.sentences(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Baseline and tuned network on MNIST: loss and accuracy of the training sample in evaluation mode (solid) and of the validation split (dashed), mean over seeds with a band of one SD.", "name": "fig-mnist-curves"}}
-fig = plots.learning_curves(res, variants)
+fig = plots.learning_curves(study.res, study.variants)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy on MNIST of every seed (dots) and their mean (bar); a seed that stands apart from the others of its network is circled.", "name": "fig-mnist-seeds"}}
+fig = plots.seed_accuracies(study.res.runs, study.variants, study.outliers)
 
 # %% tags=["remove-input"]
-plots.style(plots.accuracy_table(res.runs, variants))
+plots.style(plots.accuracy_table(study.res.runs, study.variants), caption="Baseline and tuned network on MNIST over seeds: final-epoch validation accuracy, test accuracy (mean, SD between seeds, 95 % t interval of the mean), diverged runs and the final train - validation gap, training measured in evaluation mode.")
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Confusion matrix of the tuned network on the MNIST test set, pooled over seeds and normalised per true class.", "name": "fig-mnist-confusion"}}
-fig, cm = plots.confusion(y_test, predictions, data.CLASS_NAMES["mnist"])
+fig = plots.heatmap(study.cm, study.classes)
 
 # %% tags=["remove-input"]
-pairs = plots.most_confused(cm, data.CLASS_NAMES["mnist"], top=4)
-plots.style(pairs)
+plots.style(study.pairs, caption="The most frequent confusions of the tuned network on MNIST (true digit read as predicted digit), as a share of the true digit, pooled over seeds.")
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "MNIST test digits of the most-confused (true -> predicted) pairs, as misclassified by the first seed's tuned network.", "name": "fig-mnist-confused"}}
-fig = plots.confused_examples(images, y_test, predictions[0], pairs, data.CLASS_NAMES["mnist"])
+fig = plots.confused_examples(study.images, study.y_test, study.predictions[0], study.pairs, study.classes)
 
 # %% tags=["remove-input"]
-display(Markdown(findings.mnist_transfer(res, variants, pairs)))
+display(Markdown("\n\n".join(filter(None, text.values()))))

@@ -24,20 +24,10 @@
 #   within one run (see {doc}`../reproduction-notes`). Divided by 39 (40 test batches) its square root is the
 #   test-set sampling error of the report's figure ("Paper SE"), close to the binomial $\sqrt{p(1-p)/10\,000}$.
 # - **Ours.** Mean test accuracy over $n$ seeds, the SD between seeds ($n-1$) and the 95 % $t$ interval of the mean.
-# - **Consistent?** The report's figure is a *single* run, so it is set against the spread of single runs, not
-#   against the much narrower interval of our mean. If it were one more run of our configuration,
-#   $(y - \bar x)/(s\sqrt{1 + 1/n})$ would follow Student's $t$ with $n-1$ degrees of freedom, so the 95 %
-#   prediction interval is $\bar x \pm t_{0.975,\,n-1}\, s\sqrt{1 + 1/n}$, which is $\pm 3.04\,s$ for $n = 5$
-#   (the familiar $\pm 2\,s$ would hold only about 86 % of new runs). To the variance we add $p(1-p)/10\,000$, the
-#   sampling error of one accuracy on the 10 000 test images: the report scored the same images, but under a
-#   protocol that differs in details, so the test-set noise our seeds share need not cancel. Our seed-to-seed SD
-#   already contains the part that differs between runs, so this term can only widen the interval: a
-#   conservative choice. Degrees of freedom follow Welch-Satterthwaite; $z$ is the standardised difference.
-#   Sixteen rows tested at 95 % give about 0.8 "no" verdicts by chance alone, so the table also gives Holm's
-#   adjusted $p$. Rows where every run of ours and the report's figure sit at chance are "both at chance".
+# - **Consistent?** Whether the report's single run lies inside our 95 % prediction interval for one more run
+#   (constructed as below); $z$ is the standardised difference, "Holm p" its $p$ adjusted over every tested row.
 
 # %% tags=["remove-cell"]
-# Imports come before the parameters cell, so that the parameters are what a reader sees first.
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -60,7 +50,7 @@ result = summary.study(S)
 text = summary.sentences(result)
 
 # %% tags=["remove-input"]
-display(Markdown(text["settings"]))
+display(Markdown(text["method"] + "\n\n" + text["settings"]))
 
 # %% [markdown]
 # ## Table 1, side by side
@@ -69,23 +59,21 @@ display(Markdown(text["settings"]))
 summary_plots.styled_table1(result.table)
 
 # %% tags=["remove-cell"]
-glue("fig_summary_table1", summary_plots.table1_figure(result.table), display=False)
+glue("fig_summary_table1", summary_plots.table1_figure(result.table, runs=result.runs), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_summary_table1
 # :name: fig-summary-table1
 #
 # Test accuracy of every Table 1 row: the report's single run (cross, coloured by verdict) against the mean of our
-# seeds (dot) with the 95 % prediction interval for one more run (bar). Rows far to the left diverged or stayed
-# near chance (dotted line).
+# seeds (dot) with the 95 % prediction interval for one more run (bar), and each of our seeds (small grey dots).
+# Rows far to the left diverged or stayed near chance (dotted line).
 # ```
 #
 # ## What the numbers say
 #
 # The best configuration is chosen by its validation accuracy, and only its test accuracy is then read: choosing
-# by test accuracy would make the chosen figure optimistic. The report's row 16 was tuned while looking at test
-# accuracies, so its 0.9011 carries that optimism. Whether the gap between rows 1 and 2 is run-to-run variation
-# is measured in {doc}`11_protocol`.
+# by test accuracy would make the chosen figure optimistic.
 
 # %% tags=["remove-input"]
 display(Markdown(text["findings"]))

@@ -23,15 +23,10 @@ EXCEPTIONS: dict[str, int] = {
     # The training loop and its helpers: split further only together with the loop itself (one screen per concept).
     "src/fcnbook/training/fit.py": 360,
     "fit": 200,
-    # The sentences of sections 02-08, pending their split into one module per chapter.
-    "src/fcnbook/report/chapters/findings.py": 330,
-    "src/fcnbook/report/chapters/summary.py": 315,
     # The SVD chapter: 55 lines of prose (the subspace method's mathematics, what 0.9128 measured), 12 code cells of
     # a call or two each (one the parameters); a figure keeps a cell to itself (myst-nb wraps every display output of
     # a figure cell in that figure), so only moving the chapter's prose out of its notebook would shrink it further.
     "notebooks/09_svd_classifier.py": 130,
-    # The summary chapter: its many figures and tables, each one cell.
-    "notebooks/10_summary.py": 115,
 }
 
 

@@ -89,14 +89,30 @@ def test_accuracy_table_uses_eval_mode_gap_and_counts_divergence():
 
 def test_effects_table_and_p_values():
     eff = pd.DataFrame([{"name": "bn", "mean": 0.01, "sd": 0.002, "n": 3, "ci_low": 0.005, "ci_high": 0.015,
-                         "p": 0.01, "only_config": 30, "only_baseline": 10, "p_mcnemar": 1e-9,
-                         "p_seed_min": 0.002, "p_seed_max": 0.2, "diverged": 0}]).set_index("name")
+                         "p": 0.01, "p_holm": 0.0496, "effect": "gain", "favour_config": 2, "favour_baseline": 1,
+                         "pairs": 3, "diverged": 0}]).set_index("name")
     t = plots.effects_table(eff)
-    assert t.loc["bn", "95% CI"] == "[+0.0050, +0.0150]" and t.loc["bn", "McNemar p per seed"] == "0.002 to 0.2"
-    html = plots.style(t).to_html()
-    assert "&lt; 0.0001" in html and "0.01" in html
-    tiny = plots.effects_table(eff.assign(p_seed_min=1e-9, p_seed_max=1e-7))
-    assert tiny.loc["bn", "McNemar p per seed"] == "< 0.0001"
+    assert t.loc["bn", "95% CI"] == "[+0.0050, +0.0150]"
+    assert t.loc["bn", "seed pairs McNemar-significant at 0.05: this / baseline better"] == "2 / 1 of 3"
+    html = plots.style(t, caption="A family of one.").to_html()
+    assert "0.0496" in html and "0.01" in html and "<caption>A family of one.</caption>" in html
+    assert "&lt; 0.0001" in plots.style(t.assign(**{"paired t p": 1e-9})).to_html()
+    assert "pooled" not in " ".join(t.columns)
+
+
+def test_style_formats_pixels_as_numbers_not_p_values():
+    html = plots.style(pd.DataFrame({"share of zero pixels": [0.5012], "p": [0.5]})).to_html()
+    assert "0.5012" in html and ">0.5<" in html
+
+
+def test_seed_accuracies_circles_the_seed_that_stands_apart():
+    res = two_configs()
+    out = pd.DataFrame([{"configuration": "dropout 0.5", "seed": 2, "value": 0.30, "mean": 0.845, "low": 0.84,
+                         "high": 0.85, "sd": 0.007, "z": -78.0}])
+    fig = plots.seed_accuracies(res.runs, {"baseline": BASE, "dropout 0.5": DROP}, out)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["seed 2"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["baseline", "dropout 0.5"]
 
 
 def test_confusion_pools_seeds_and_uses_a_heatmap():

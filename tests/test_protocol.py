@@ -9,6 +9,8 @@ import pytest
 from scipy import stats
 
 from fcnbook.report.chapters import protocol
+from fcnbook.stats import verdicts as v
+from fcnbook.stats.multiplicity import holm
 from fcnbook.training import bias_check
 
 
@@ -83,13 +85,33 @@ def test_gap_sentence_branches():
 
 def test_difference_sentences():
     diffs = pd.DataFrame({"n": [5, 5, 1], "mean": [0.01, 0.001, 0.02], "sd": [0.002, 0.01, np.nan],
-                          "ci_low": [0.007, -0.011, np.nan], "ci_high": [0.013, 0.013, np.nan]},
+                          "ci_low": [0.007, -0.011, np.nan], "ci_high": [0.013, 0.013, np.nan],
+                          "p": [0.001, 0.8, np.nan]},
                          index=["MNIST constants", "original, split 1", "original, split 2"])
+    diffs["p_holm"] = holm(diffs["p"])
+    diffs["effect"] = [v.effect(m, p) for m, p in zip(diffs["mean"], diffs["p_holm"], strict=True)]
     text = protocol.difference_sentences(diffs, sd=0.02)
-    assert "excludes zero, so this change moves the test accuracy, by 39%" in text
-    assert "includes zero: no shift is detectable" in text and "single pair" in text
-    assert "removes part of the spread" in text
-    assert "removes little of the spread" in protocol.difference_sentences(diffs, sd=0.005)
+    assert "adjusted p = 0.002 (Holm over the three variants against ours): this change moves the test accuracy, " \
+           "by 39%" in text
+    assert "no shift is detectable" in text and "single pair" in text
+    assert "for MNIST constants (SD 0.0020) and original, split 1 (SD 0.0100) pairing removes part" in text
+    text = protocol.difference_sentences(diffs, sd=0.005)
+    assert "MNIST constants (SD 0.0020) pairing removes part" in text
+    assert "original, split 1 (SD 0.0100) pairing removes none of it (paired SD at least that)" in text
+    # raw p below 0.05 but not after Holm: no shift
+    weak = diffs.assign(p=[0.03, 0.04, np.nan])
+    weak["p_holm"] = holm(weak["p"])
+    weak["effect"] = [v.effect(m, p) for m, p in zip(weak["mean"], weak["p_holm"], strict=True)]
+    assert "moves the test accuracy" not in protocol.difference_sentences(weak, sd=0.02)
+
+
+def test_paired_differences_are_one_holm_family():
+    runs = runs_frame({"ours": [0.80, 0.82, 0.84, 0.83], "up": [0.81, 0.831, 0.849, 0.84],
+                       "same": [0.80, 0.83, 0.83, 0.835]})
+    d = protocol.paired_differences(runs, "ours", {"MNIST constants": "up", "split": "same"})
+    np.testing.assert_allclose(d["p_holm"], holm(d["p"]))
+    assert d.loc["MNIST constants", "p"] < 0.05 and d.loc["MNIST constants", "effect"] == v.effect(
+        d.loc["MNIST constants", "mean"], d.loc["MNIST constants", "p_holm"])
 
 
 def test_original_way_sentence():

@@ -1,58 +1,18 @@
 """fcnbook.report.chapters.summary: the Table 1 comparison, its verdicts, the over-fitting analysis and the
-sentences."""
+sentences (the prediction interval and the rules themselves: test_stats_report.py, test_verdicts.py)."""
 
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from fcnbook.report import experiments, paper
 from fcnbook.report.chapters import summary
-from fcnbook.report.chapters.summary import BOTH_CHANCE, NA, NO, YES
+from fcnbook.stats.prediction import single_run
+from fcnbook.stats.verdicts import AT_CHANCE, BOTH_CHANCE, NEITHER, NO, ONE_SEED, OVER, UNDER, YES
 
 PAIRS = experiments.table1(experiments.settings("quick"))
-
-
-# ----------------------------------------------------------------------------------------------- statistics
-
-
-def test_prediction_interval_is_t_with_sqrt_one_plus_one_over_n():
-    t = summary.prediction_test(0.5, 0.01, 5, 0.52, test_noise=False)
-    assert t["df"] == pytest.approx(4)
-    assert t["high"] - 0.5 == pytest.approx(stats.t.ppf(0.975, 4) * 0.01 * math.sqrt(1.2))
-    assert (t["high"] - 0.5) / 0.01 == pytest.approx(3.04, abs=0.005)  # the +-3.04 s of n = 5
-    assert t["z"] == pytest.approx(-0.02 / (0.01 * math.sqrt(1.2)))  # ours minus the single run
-    assert t["p"] == pytest.approx(2 * stats.t.sf(abs(t["z"]), 4))
-    # +-2 SD holds only about 86 % of new runs with n = 5
-    assert 2 * stats.t.cdf(2 / math.sqrt(1.2), 4) - 1 == pytest.approx(0.86, abs=0.01)
-
-
-def test_prediction_test_adds_the_test_set_sampling_error():
-    plain = summary.prediction_test(0.85, 0.005, 5, 0.86, test_noise=False)
-    noisy = summary.prediction_test(0.85, 0.005, 5, 0.86)
-    b = 0.86 * 0.14 / 10_000
-    assert noisy["se"] ** 2 == pytest.approx(plain["se"] ** 2 + b)
-    assert noisy["df"] > 4 and noisy["p"] > plain["p"]  # wider, so more lenient
-    assert summary.prediction_test(0.1, 0.0, 5, 0.1)["df"] == math.inf  # no spread: the known term alone
-    assert math.isnan(summary.prediction_test(0.8, float("nan"), 1, 0.8)["p"])
-    assert summary.prediction_test(0.5, 0.3, 2, 0.5)["low"] == 0.0  # clipped to [0, 1]
-
-
-def test_holm():
-    got = summary.holm([0.01, 0.04, 0.03, np.nan])
-    np.testing.assert_allclose(got[:3], [0.03, 0.06, 0.06])
-    assert np.isnan(got[3])
-    assert list(summary.holm([0.5, 0.9])) == [1.0, 1.0]
-
-
-def test_verdict_branches():
-    assert summary.verdict(0.11, 0.1135, 5, 0.0) == BOTH_CHANCE
-    assert summary.verdict(0.11, 0.85, 5, 1e-9) == NO  # ours at chance, the report not
-    assert summary.verdict(0.9, 0.85, 1, float("nan")) == NA
-    assert summary.verdict(0.9, 0.85, 5, 0.2) == YES
-    assert summary.verdict(0.9, 0.85, 5, 0.01) == NO
 
 
 # ----------------------------------------------------------------------------------------------- compare
@@ -77,17 +37,24 @@ def make_runs(shift=None, val=None, n=5, at_chance=(3, 4)):
 
 
 def test_compare_verdicts_and_holm():
-    table = summary.compare(PAIRS, make_runs(shift={9: -0.1}))
+    runs = make_runs(shift={9: -0.1})
+    table = summary.compare(PAIRS, runs)
     assert list(table.index) == list(range(1, 17))
     assert table.loc[1, "key"] == table.loc[2, "key"] and table.loc[1, "mean"] == table.loc[2, "mean"]
     assert table.loc[3, "verdict"] == BOTH_CHANCE and table.loc[4, "verdict"] == BOTH_CHANCE
     assert math.isnan(table.loc[3, "p_holm"])
     assert table.loc[9, "verdict"] == NO and table.loc[9, "z"] < -10 and table.loc[9, "p_holm"] < 0.05
-    assert table.loc[2, "verdict"] == NO  # rows 1 and 2 share runs centred on row 1's 0.8764: 0.8507 is far off
+    # rows 1 and 2 share runs centred on row 1's 0.8764: 0.8507 is far off
+    assert table.loc[2, "verdict"] == NO and table.loc[2, "p_holm"] < 0.05
     assert (table.drop([2, 3, 4, 9])["verdict"] == YES).all()
     assert table.loc[3, "diverged"] == 5 and table.loc[1, "diverged"] == 0
     assert table.loc[1, "paper_se"] == pytest.approx(math.sqrt(0.0005 / 39))
     assert (table["pi_low"] <= table["mean"]).all() and (table["mean"] <= table["pi_high"]).all()
+    assert (table["df"] == 4).all()  # n - 1: the one prediction interval
+    acc = runs.loc[runs["key"] == table.loc[5, "key"], "test_accuracy"]
+    t = single_run(acc, paper.ROWS[4].accuracy)
+    assert (table.loc[5, "pi_low"], table.loc[5, "pi_high"], table.loc[5, "p"]) == (t.interval.low, t.interval.high,
+                                                                                    t.p)
 
 
 def test_best_is_chosen_by_validation_not_test():
@@ -114,9 +81,12 @@ def test_findings_and_agreement_sentences():
     text = summary.findings(table, runs)
     assert "about 0.7 of 14 rows" in text and "here 2 do" in text  # 16 rows minus the two at chance
     assert "rows 3, 4 are at chance both here and in the report" in text
-    assert "The farthest is row 9" in text and "2 row(s) still differ" in text and "row 9 (adjusted p < 0.0001)" in text
+    assert "The farthest is row 9" in text and "2 row(s) still differ" in text
+    assert "row 9 (adjusted p = 0.00037)" in text
+    assert "After Holm's adjustment over the 14 rows tested" in text
     assert "0.8764 and 0.8507" in text and "next chapter" in text
     assert "Diverged or at chance" in text and "row 3 (Adam lr=0.1)" in text
+    assert f"row 16 at {paper.ROWS[15].accuracy:.4f}" in text and "fifteen variations" not in text
     calm = table.assign(verdict=YES)
     assert "for 16 of the 16 rows" in summary.agreement(calm) and "here 0 do" in summary.agreement(calm)
     assert "Holm" not in summary.agreement(calm)
@@ -124,7 +94,14 @@ def test_findings_and_agreement_sentences():
     weak.loc[[2, 9], "p_holm"] = 0.2
     assert "no row differs at the family-wise" in summary.agreement(weak)
     one = summary.compare(PAIRS, make_runs(n=1, at_chance=()))
-    assert (one.drop([3, 4])["verdict"] == NA).all() and "no row can be tested" in summary.agreement(one)
+    assert (one.drop([3, 4])["verdict"] == ONE_SEED).all() and "no row can be tested" in summary.agreement(one)
+
+
+def test_method_counts_the_rows_it_tests():
+    table = summary.compare(PAIRS, make_runs())
+    text = summary.method(table)
+    assert "Here 14 rows are tested" in text and "about 0.7" in text and "Sixteen" not in text
+    assert "degrees of freedom stay $n - 1$" in text and "conservative" in text
 
 
 # ----------------------------------------------------------------------------------------------- fitting
@@ -150,29 +127,48 @@ def test_fitting_uses_eval_mode_train_accuracy_and_skips_diverged_runs():
     assert list(fit.index) == ["1: b", "2: a"]
     assert fit.loc["2: a", "train"] == 0.95 and fit.loc["2: a", "gap"] == pytest.approx(0.05)
     assert fit.loc["2: a", "val_loss_rise"] == pytest.approx(0.1) and fit.loc["1: b", "val_loss_rise"] == 0.0
+    assert list(fit["category"]) == [UNDER, OVER] and (fit["best_train"] == 0.95).all()
     text = summary.fitting_sentences(fit)
-    assert "1 configuration(s) fit their training images more than 0.02" in text and "2: a (+0.0500)" in text
+    assert "Over-fitting, 1 configuration(s): row 2: a (+0.0500)" in text
     assert "validation loss ended more than 0.02" in text and "2: a (+0.100)" in text
-    assert "Under-fitting" in text and "row 1: b (0.7000)" in text
+    assert "Under-fitting, 1 configuration(s): row 1: b (0.7000)" in text
+
+
+def test_over_and_under_fitting_lists_are_disjoint():
+    """Rows 1 and 11-15 were listed as both over- and under-fitting: each row now has one category."""
+    names = {f"k{i}": f"{i}: x" for i in range(6)}
+    trains = [0.95, 0.892, 0.889, 0.85, 0.15, 0.94]
+    vals = [0.90, 0.863, 0.886, 0.84, 0.14, 0.93]
+    runs = pd.DataFrame([{"key": k, "seed": 0, "diverged": False, "final_train_accuracy": t,
+                          "final_val_accuracy": v, "test_accuracy": v} for k, t, v in zip(names, trains, vals,
+                                                                                           strict=True)])
+    fit = summary.fitting(runs, history([]), names)
+    assert list(fit["category"]) == [OVER, OVER, UNDER, UNDER, AT_CHANCE, NEITHER]
+    text = summary.fitting_sentences(fit)
+    over = text.split("- Over-fitting")[1].split("\n")[0]
+    under = text.split("- Under-fitting")[1].split("\n")[0]
+    assert "row 1: x" in over and "row 1: x" not in under  # gap 0.029 and 0.058 below the best: over only
+    assert not {r for r in fit.index if f"row {r} " in over} & {r for r in fit.index if f"row {r} " in under}
 
 
 def test_fitting_sentences_quiet_branches():
     fit = pd.DataFrame({"train": [0.90, 0.88], "val": [0.89, 0.875], "test": [0.88, 0.87], "gap": [0.01, 0.005],
-                        "val_loss_rise": [0.0, 0.01]}, index=["1: x", "2: y"])
+                        "val_loss_rise": [0.0, 0.01], "best_train": 0.9, "category": NEITHER}, index=["1: x", "2: y"])
     text = summary.fitting_sentences(fit)
     assert "No configuration's gap exceeds 0.02" in text
     assert "In no configuration did the validation loss" in text
-    assert "none under-fits markedly" in text
+    assert "No configuration under-fits by this rule" in text
     assert "Every run diverged" in summary.fitting_sentences(fit.iloc[:0])
 
 
 def test_anchors_and_settings_note():
-    table = summary.compare(PAIRS, make_runs())
-    mnist = pd.Series({"mean": 0.982, "sd": 0.001, "n": 5, "ci_low": 0.981, "ci_high": 0.983})
-    text = summary.anchors(table, mnist)
-    assert "0.9818" in text and "inside our 95 % prediction interval" in text and "0.8967" in text
-    one = pd.Series({"mean": 0.982, "sd": float("nan"), "n": 1, "ci_low": float("nan"), "ci_high": float("nan")})
-    assert "one seed, so no interval" in summary.anchors(table, one)
+    text = summary.anchors([0.89, 0.894, 0.898], [0.981, 0.982, 0.983])
+    assert "0.9818 (the report) lies inside our 95 % prediction interval" in text and "0.8967" in text
+    assert "Holm" not in text
+    far = summary.anchors([0.95, 0.951, 0.952], [0.981, 0.982, 0.983])
+    assert "0.8967 (the report) lies outside" in far and "Holm over the report's two other figures" in far
+    assert "cannot be set against one seed" in summary.anchors([0.9], [0.982])
     quick, full = experiments.settings("quick"), experiments.settings("full")
-    assert "shortened run" in summary.settings_note(quick) and "shortened" not in summary.settings_note(full)
-    assert "all training images" in summary.settings_note(full)
+    from fcnbook.report import text as t
+    assert "shortened run" in t.settings_note(quick, True) and "shortened" not in t.settings_note(full, False)
+    assert "all training images" in t.settings_note(full, False)

@@ -14,6 +14,7 @@ cross on the epoch axis marks the epoch in which a run diverged. Importing this 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -23,7 +24,9 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from fcnbook.report.text import p_value
+from fcnbook.report.text import interval, p_value
+from fcnbook.stats import confusion as confusion_stats
+from fcnbook.stats.verdicts import ALPHA
 from fcnbook.store.frames import display_names, divergence, summarize
 
 #: The one look of every figure in the book: passed to :func:`seaborn.set_theme` by :func:`theme`.
@@ -158,7 +161,7 @@ def accuracy_table(runs: pd.DataFrame, configs) -> pd.DataFrame:
         "configuration": [names[k] for k in s.index],
         "val acc (final epoch)": final.loc[s.index, "final_val_accuracy"].to_numpy(),
         "test acc (mean)": s["mean"].to_numpy(), "SD": s["sd"].to_numpy(), "n": s["n"].to_numpy(),
-        "95% CI": [_interval(lo, hi) for lo, hi in zip(s["ci_low"], s["ci_high"], strict=True)],
+        "95% CI": [interval(lo, hi) for lo, hi in zip(s["ci_low"], s["ci_high"], strict=True)],
         "diverged": divergence(runs).loc[s.index, "diverged"].to_numpy(),
         "train - val (eval mode)": (final["final_train_accuracy"] - final["final_val_accuracy"]).loc[s.index]
         .to_numpy(),
@@ -166,35 +169,62 @@ def accuracy_table(runs: pd.DataFrame, configs) -> pd.DataFrame:
     return out.set_index("configuration")
 
 
-def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
-    """:func:`fcnbook.store.frames.effects` as the book shows it: paired test-accuracy differences and McNemar."""
-    e = effects
+def effects_table(family: pd.DataFrame) -> pd.DataFrame:
+    """A chapter's family of paired comparisons (:func:`fcnbook.report.chapters.evidence.family`) as the book shows
+    it: the paired test-accuracy differences, their t-test with Holm's adjustment over the family, the verdict, and
+    McNemar's test seed pair by seed pair (how many pairs differ at 0.05, in whose favour)."""
+    e = family
     return pd.DataFrame({
         "difference in test acc (mean)": e["mean"], "SD": e["sd"], "n": e["n"].astype(int),
-        "95% CI": [_interval(lo, hi, signed=True) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
-        "paired t p": e["p"], "only this right": e["only_config"], "only baseline right": e["only_baseline"],
-        "McNemar p (pooled)": e["p_mcnemar"],
-        "McNemar p per seed": [" to ".join(dict.fromkeys((p_value(lo), p_value(hi))))
-                               for lo, hi in zip(e["p_seed_min"], e["p_seed_max"], strict=True)],
+        "95% CI": [interval(lo, hi, signed=True) for lo, hi in zip(e["ci_low"], e["ci_high"], strict=True)],
+        "paired t p": e["p"], "Holm p": e["p_holm"], "verdict": e["effect"],
+        f"seed pairs McNemar-significant at {ALPHA:g}: this / baseline better": [
+            f"{int(a)} / {int(b)} of {int(n)}" for a, b, n in zip(e["favour_config"], e["favour_baseline"], e["pairs"],
+                                                                  strict=True)],
         "diverged": e["diverged"],
     }, index=e.index.rename("against the baseline"))
 
 
-def _interval(lo: float, hi: float, signed: bool = False) -> str:
-    f = "+.4f" if signed else ".4f"
-    return f"[{lo:{f}}, {hi:{f}}]" if np.isfinite(lo) and np.isfinite(hi) else "n/a"
+#: A p-value column: the word "p" on its own ("p", "paired t p", "Holm p", "p (pooled)"), never "pixels".
+_P_COLUMN = re.compile(r"(^|\s)p($|\s|\()")
 
 
-def style(table: pd.DataFrame, digits: int = 4):
-    """A pandas Styler: counts as integers, p-values with two significant digits, the rest ``digits`` decimals."""
+def style(table: pd.DataFrame, digits: int = 4, caption: str | None = None):
+    """A pandas Styler: counts as integers, p-values as :func:`fcnbook.report.text.p_value` writes them, the rest
+    ``digits`` decimals; ``caption`` above the table (every table of the book's chapters has one)."""
     fmt = {}
     for c in table.select_dtypes("number").columns:
         if pd.api.types.is_integer_dtype(table[c]) or c in ("n", "diverged") or c.endswith(" s"):  # seconds
             fmt[c] = "{:.0f}"
         else:
-            fmt[c] = (lambda p: html.escape(p_value(p))) if " p" in f" {c}" else f"{{:.{digits}f}}"
+            fmt[c] = (lambda p: html.escape(p_value(p))) if _P_COLUMN.search(c) else f"{{:.{digits}f}}"
     styler = table.style.format(fmt, na_rep="n/a", escape="html")
-    return styler.set_table_styles([{"selector": "th, td", "props": "padding: 0.15em 0.7em; white-space: nowrap;"}])
+    styles = [{"selector": "th, td", "props": "padding: 0.15em 0.7em; white-space: nowrap;"}]
+    if caption:
+        styler = styler.set_caption(caption)
+        styles.append({"selector": "caption", "props": "caption-side: top; text-align: left; white-space: normal;"})
+    return styler.set_table_styles(styles)
+
+
+def seed_accuracies(runs: pd.DataFrame, configs, outliers: pd.DataFrame | None = None):
+    """Every seed's test accuracy, one row of dots per configuration, with its mean (a bar); a seed that stands
+    apart (``outliers``: :func:`fcnbook.report.chapters.evidence.outliers`) is circled and labelled."""
+    names = display_names(configs)
+    d = runs[runs["key"].isin(list(names))].assign(configuration=lambda x: x["key"].map(names))
+    order = [n for k, n in names.items() if k in set(d["key"])]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.3), constrained_layout=True)
+    sns.stripplot(data=d, x="test_accuracy", y="configuration", order=order, hue="seed", palette="colorblind",
+                  jitter=False, size=6, alpha=0.85, ax=ax)
+    means = d.groupby("configuration")["test_accuracy"].mean().reindex(order)
+    ax.scatter(means, range(len(order)), marker="|", s=400, color="0.2", zorder=3, label="mean over seeds")
+    for _, o in (outliers if outliers is not None else pd.DataFrame()).iterrows():
+        y = order.index(o["configuration"])
+        ax.scatter([o["value"]], [y], s=180, facecolors="none", edgecolors="C3", linewidths=1.5, zorder=4)
+        ax.annotate(f"seed {int(o['seed'])}", (o["value"], y), xytext=(0, 9), textcoords="offset points",
+                    ha="center", fontsize="x-small", color="C3")
+    ax.set(xlabel="test accuracy", ylabel="")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1), title="seed")
+    return fig
 
 
 def _image_grid(rows: Sequence[tuple[str, np.ndarray]], images: np.ndarray, per_row: int, size=(0.9, 0.95)):
@@ -217,40 +247,28 @@ def example_grid(images: np.ndarray, labels: np.ndarray, classes: Sequence[str],
     return _image_grid(rows, images, per_class)
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], normalize: bool = True):
-    """Confusion matrix heat map (rows: true class, normalised per row by default); returns ``(fig, matrix)``.
-
-    ``y_pred`` of shape (seeds, N) pools the seeds' predictions of the same ``N`` images.
-    """
-    from sklearn.metrics import confusion_matrix
-
-    y_pred = np.asarray(y_pred)
-    if y_pred.ndim == 2:
-        y_true, y_pred = np.tile(np.asarray(y_true), len(y_pred)), y_pred.ravel()
-    cm = confusion_matrix(y_true, y_pred, labels=range(len(classes)), normalize="true" if normalize else None)
+def heatmap(cm: np.ndarray, classes: Sequence[str], normalize: bool = True):
+    """A confusion matrix (rows: true class) as a heat map."""
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
     sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", annot_kws={"fontsize": 7}, cmap="Blues",
                 xticklabels=classes, yticklabels=classes, square=True, cbar_kws={"shrink": 0.8}, ax=ax)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right")
     ax.set(xlabel="predicted", ylabel="true")
-    return fig, cm
+    return fig
 
 
-def most_confused(cm: np.ndarray, classes: Sequence[str], top: int = 5) -> pd.DataFrame:
-    """The ``top`` off-diagonal (true, predicted) pairs of a confusion matrix, largest first."""
-    off = cm.astype(float).copy()
-    np.fill_diagonal(off, -np.inf)
-    order = np.argsort(off, axis=None)[::-1][:top]
-    rows = [(classes[i], classes[j], off[i, j]) for i, j in zip(*np.unravel_index(order, cm.shape), strict=True)]
-    return pd.DataFrame(rows, columns=["true", "predicted", "rate"])
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], normalize: bool = True):
+    """Confusion matrix heat map (rows: true class, normalised per row by default); returns ``(fig, matrix)``.
+
+    ``y_pred`` of shape (seeds, N) pools the seeds' predictions of the same ``N`` images
+    (:func:`fcnbook.stats.confusion.confusion_matrix`).
+    """
+    cm = confusion_stats.confusion_matrix(y_true, y_pred, len(classes), normalize)
+    return heatmap(cm, classes, normalize), cm
 
 
-def per_class_accuracy(y_true: np.ndarray, predictions: Sequence[Sequence[int]], classes: Sequence[str]):
-    """Test accuracy per class: mean and SD over runs (one prediction vector per seed)."""
-    y = np.asarray(y_true)
-    acc = np.array([[np.mean(np.asarray(p)[y == c] == c) for c in range(len(classes))] for p in predictions])
-    sd = acc.std(axis=0, ddof=1) if len(acc) > 1 else np.full(len(classes), np.nan)
-    return pd.DataFrame({"accuracy (mean)": acc.mean(axis=0), "SD": sd}, index=list(classes))
+most_confused = confusion_stats.most_confused
+per_class_accuracy = confusion_stats.per_class_accuracy
 
 
 def confused_examples(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, pairs: pd.DataFrame,

@@ -1,8 +1,8 @@
 """Figures and styled tables of the summary chapter (Table 1) and the protocol chapter.
 
 Kept apart from :mod:`fcnbook.report.chapters.summary` and :mod:`fcnbook.report.chapters.protocol`, which compute, so
-that those stay small and
-testable without drawing anything.
+that those stay small and testable without drawing anything; like :mod:`fcnbook.report.plots`, this module reads
+no chapter.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.report import paper
-from fcnbook.report.chapters.findings import p_value
-from fcnbook.report.chapters.summary import BOTH_CHANCE, NO, YES
 from fcnbook.report.plots import theme
+from fcnbook.report.text import p_value
+from fcnbook.stats.verdicts import BOTH_CHANCE, NO, YES
 
 theme()  # the book's one look (fcnbook.report.plots.THEME)
 
@@ -73,11 +73,17 @@ def styled_table1(table: pd.DataFrame, level: float = 0.95):
     )
 
 
-def table1_figure(table: pd.DataFrame, level: float = 0.95):
-    """Each row's single report run (cross) against our mean (dot) and prediction interval (bar)."""
+def table1_figure(table: pd.DataFrame, level: float = 0.95, runs: pd.DataFrame | None = None):
+    """Each row's single report run (cross) against our mean (dot) and prediction interval (bar); with ``runs``,
+    every seed's test accuracy too (small grey dots), so that a seed standing apart shows."""
     fig, ax = plt.subplots(figsize=(8.5, 5.4), constrained_layout=True)
     short = {r.number: ("tuned 700-200-50" if r.tuned else r.describe()) for r in paper.ROWS}
     y = np.arange(len(table))[::-1]
+    if runs is not None:
+        for yi, key in zip(y, table["key"], strict=True):
+            acc = runs.loc[runs["key"] == key, "test_accuracy"]
+            ax.plot(acc, np.full(len(acc), yi + 0.25), ".", color="0.45", markersize=4, zorder=1)
+        ax.plot([], [], ".", color="0.45", label="ours: each seed")
     lo = (table["mean"] - table["pi_low"]).fillna(0).to_numpy()
     hi = (table["pi_high"] - table["mean"]).fillna(0).to_numpy()
     ax.errorbar(table["mean"], y, xerr=[lo, hi], fmt="o", color="C0", capsize=3,
@@ -140,7 +146,11 @@ def runs_figure(way: pd.DataFrame, pair: tuple[float, float]):
 def style_fit(fit: pd.DataFrame):
     """:func:`fcnbook.report.chapters.summary.fitting`'s table, renamed and rounded for the page."""
     columns = {"train": "Final train acc. (eval mode)", "val": "Final val. acc.", "test": "Test acc.",
-               "gap": "Train − val.", "val_loss_rise": "Val. loss rise from its minimum"}
-    return (fit.rename(columns=columns).style.format("{:.4f}")
+               "gap": "Train − val.", "val_loss_rise": "Val. loss rise from its minimum", "category": "Category"}
+    shown = fit[[c for c in columns if c in fit.columns]].rename(columns=columns)
+    return (shown.style.format({c: "{:.4f}" for c in shown.columns if c != "Category"})
             .set_caption("Final-epoch training accuracy (evaluation mode, on a fixed training sample) and validation "
-                         "accuracy, mean over the runs that did not diverge."))
+                         "accuracy, mean over the runs that did not diverge, and each configuration's one category "
+                         "(the rule is stated below the table).")
+            .set_table_styles([{"selector": "caption",
+                                "props": "caption-side: top; text-align: left; white-space: normal;"}]))

@@ -7,7 +7,8 @@
   accuracies over test batches of 256 (the last holds 16 images), and the ``np.var`` of those accuracies, its
   "SD" column; computed from a run's stored test predictions.
 - :func:`paired_differences`: each protocol variant minus ours, seed by seed (a seed fixes the initial weights,
-  the batch order and the dropout masks), with a t interval (:func:`fcnbook.store.frames.paired_differences`).
+  the batch order and the dropout masks), with a t interval (:func:`fcnbook.store.frames.paired_differences`) and
+  Holm's adjustment over the variants, one family.
 - :func:`run_gap`: how likely two single runs of the original protocol land as far apart as the report's rows 1
   and 2, from the spread of the pooled original-protocol runs (every split seed times every seed).
 - :func:`batch_norm_bias_check`: the report's code put a bias before batch norm, this book does not; the check
@@ -23,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.data import indices
-from fcnbook.report import experiments, paper
+from fcnbook.report import experiments, paper, text
 from fcnbook.report.settings import Settings
+from fcnbook.stats import verdicts as v
+from fcnbook.stats.multiplicity import holm
 
 LEVEL = 0.95
 TEST_BATCH = 256
@@ -69,12 +72,16 @@ def original_way(records: list[dict], labels, batch: int = TEST_BATCH) -> pd.Dat
 
 def paired_differences(runs: pd.DataFrame, reference: str, others: dict[str, str]) -> pd.DataFrame:
     """:func:`fcnbook.store.frames.paired_differences` of ``others`` (name -> key) against ``reference``'s key,
-    indexed by name: ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``p``."""
+    indexed by name: ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``p``, ``p_holm`` (Holm over the variants)
+    and ``effect`` (:func:`fcnbook.stats.verdicts.effect`)."""
     from fcnbook.store.frames import paired_differences as paired
 
     d = paired(runs, reference, list(others.values()))
     d.index = pd.Index(list(others), name="variant")
-    return d.drop(columns="label")
+    d = d.drop(columns="label")
+    d["p_holm"] = holm(d["p"])
+    d["effect"] = [v.effect(m, p) for m, p in zip(d["mean"], d["p_holm"], strict=True)]
+    return d
 
 
 def run_gap(values, gap: float = REPORT_GAP, level: float = LEVEL) -> dict:
@@ -111,35 +118,52 @@ def _ci(r) -> str:
     return f"{r['mean']:+.4f} (95 % CI [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}], n = {int(r['n'])})"
 
 
+def _pairing(diffs: pd.DataFrame, sd: float) -> str:
+    """What pairing by seed does to the spread, per variant (:func:`fcnbook.stats.verdicts.pairing`)."""
+    unpaired = math.sqrt(2) * sd
+    says = {v.REMOVES_PART: f"removes part of the spread (paired SD below {v.PAIRING_HELPS:g} times that)",
+            v.REMOVES_LITTLE: f"removes little of it (paired SD between {v.PAIRING_HELPS:g} and 1 times that)",
+            v.REMOVES_NONE: "removes none of it (paired SD at least that): the change reshuffles what each seed gives"}
+    groups = {c: [] for c in says}
+    for name, r in diffs.iterrows():
+        groups.setdefault(v.pairing(r["sd"], unpaired), []).append(f"{name} (SD {r['sd']:.4f})")
+    parts = [f"for {text.and_(names)} pairing {says[c]}" for c, names in groups.items() if c in says and names]
+    if not parts:
+        return ""
+    return (f"- Two unrelated runs differ with an SD of about √2 × {sd:.4f} = {unpaired:.4f}; "
+            + "; ".join(parts) + ".")
+
+
 def difference_sentences(diffs: pd.DataFrame, sd: float, gap: float = REPORT_GAP) -> str:
-    """Which protocol changes move the accuracy: one list item per variant of ``diffs`` (its CI against zero)."""
+    """Which protocol changes move the accuracy: one list item per variant of ``diffs`` (:func:`paired_differences`:
+    its Holm-adjusted paired t-test over the variants), then what pairing does to the spread."""
+    family = f"Holm over the {text.number(len(diffs))} variants against ours"
     lines = []
     for name, r in diffs.iterrows():
         if r["n"] < 2:
             lines.append(f"- **{name}** − ours: {r['mean']:+.4f} from a single pair; no interval.")
-        elif r["ci_low"] > 0 or r["ci_high"] < 0:
-            lines.append(f"- **{name}** − ours: {_ci(r)}; the interval excludes zero, so this change moves the "
-                         f"test accuracy, by {abs(r['mean']) / gap:.0%} of the report's rows-1-and-2 gap.")
+        elif r["effect"] != v.NONE:
+            lines.append(f"- **{name}** − ours: {_ci(r)}, adjusted p {text.p_value(r['p_holm'], True)} ({family}): "
+                         f"this change moves the test accuracy, by {abs(r['mean']) / gap:.0%} of the report's "
+                         "rows-1-and-2 gap.")
         else:
-            lines.append(f"- **{name}** − ours: {_ci(r)}; the interval includes zero: no shift is detectable "
-                         f"with these seeds (the interval is {r['ci_high'] - r['ci_low']:.4f} wide).")
-    wide = diffs["sd"].max()
-    if wide == wide:
-        helps = ("so pairing by seed removes part of the spread" if wide < 0.7 * math.sqrt(2) * sd
-                 else "so pairing by seed removes little of the spread: a changed split or scaling reshuffles what "
-                 "each seed gives")
-        lines.append(f"- The paired differences vary between seeds with an SD of up to {wide:.4f}; two unrelated "
-                     f"runs would differ with an SD of about √2 × {sd:.4f} = {math.sqrt(2) * sd:.4f}, {helps}.")
-    return "\n".join(lines)
+            lines.append(f"- **{name}** − ours: {_ci(r)}, adjusted p {text.p_value(r['p_holm'], True)} ({family}): "
+                         f"no shift is detectable with these seeds (the interval is "
+                         f"{r['ci_high'] - r['ci_low']:.4f} wide).")
+    lines.append(_pairing(diffs, sd))
+    return "\n".join(x for x in lines if x)
 
 
 def original_way_sentence(way: pd.DataFrame, sd: float, factor: float, report_var: float) -> str:
     """How much the report's per-batch averaging changes our accuracies, against the run-to-run SD ``sd``."""
     d, p = way["diff"], way["pooled"]
-    size = ("negligible next to" if d.abs().max() < sd / 4 else "not negligible against")
+    size = {v.NEGLIGIBLE_SHIFT: f"negligible next to the SD of one run, {sd:.4f} (the largest is below "
+                                f"{v.NEGLIGIBLE:g} times it)",
+            v.NOT_NEGLIGIBLE_SHIFT: f"not negligible against the SD of one run, {sd:.4f} (the largest is at least "
+                                    f"{v.NEGLIGIBLE:g} times it)"}[v.shift(d.abs().max(), sd)]
     return (f"Averaged per test batch of {TEST_BATCH}, the report's way, our runs' accuracies move by "
-            f"{d.min():+.4f} to {d.max():+.4f} (mean {d.mean():+.4f}) from the pooled figures: {size} the SD of one "
-            f"run, {sd:.4f}. The per-batch mean also has {factor:.2f} times the sampling error of the pooled "
+            f"{d.min():+.4f} to {d.max():+.4f} (mean {d.mean():+.4f}) from the pooled figures: {size}. "
+            f"The per-batch mean also has {factor:.2f} times the sampling error of the pooled "
             f"accuracy, because the last batch of {10_000 % TEST_BATCH} images weighs as much as a full one. The "
             f"variance of our per-batch accuracies (the report's \"SD\" column) is {way['batch_var'].mean():.5f} on "
             f"average (report, row 1: {report_var:.4f}). Divided by 39 (40 batches), its square root, "
@@ -148,27 +172,27 @@ def original_way_sentence(way: pd.DataFrame, sd: float, factor: float, report_va
             f"({factor:.2f} √(p(1 − p)/10 000)). This is how the summary chapter reads the report's \"SD\" column.")
 
 
-def gap_sentence(g: dict, level: float = LEVEL) -> str:
-    """The verdict on the report's two runs of one configuration, from :func:`run_gap`'s numbers."""
+def gap_sentence(g: dict) -> str:
+    """The verdict on the report's two runs of one configuration, from :func:`run_gap`'s numbers
+    (:func:`fcnbook.stats.verdicts.run_gap`)."""
     a, b = REPORT_PAIR
-    text = (f"Pooled over every split seed and seed, {g['n']} original-protocol runs (accuracies computed the "
-            f"report's way) have an SD of **{g['sd']:.4f}** for one run, so two independent runs differ with an SD "
-            f"of √2 × {g['sd']:.4f} = {g['sd_diff']:.4f}. The report's {a:.4f} and {b:.4f} are {g['gap']:.4f} "
-            f"apart, {g['z']:.1f} times that; two runs differ at least this much with probability "
-            f"**{g['p']:.3g}** (t, {g['n'] - 1} degrees of freedom), and {g['pairs']:.0%} of the pairs among our "
-            f"own runs do. ")
-    alpha = 1 - level
-    if g["p_high"] < alpha:
-        text += (f"Even at the upper {level * 100:g} % confidence limit of the SD ({g['sd_high']:.4f}) the probability "
-                 f"is {g['p_high']:.3g}: the gap is larger than run-to-run variation explains, so something else "
-                 "likely differed between the report's two runs.")
-    elif g["p"] < alpha:
-        text += (f"That is unusual (below {alpha:.2f}), but at the upper {level * 100:g} % confidence limit of the SD "
-                 f"({g['sd_high']:.4f}) it would be {g['p_high']:.3g}: with these runs, chance cannot be ruled out.")
-    else:
-        text += ("The gap is within run-to-run variation: two unseeded runs of the same code can land this far "
-                 "apart, and a difference of this size between single runs says nothing about the settings.")
-    return text
+    text_ = (f"Pooled over every split seed and seed, {g['n']} original-protocol runs (accuracies computed the "
+             f"report's way) have an SD of **{g['sd']:.4f}** for one run, so two independent runs differ with an SD "
+             f"of √2 × {g['sd']:.4f} = {g['sd_diff']:.4f}. The report's {a:.4f} and {b:.4f} are {g['gap']:.4f} "
+             f"apart, {g['z']:.1f} times that; two runs differ at least this much with probability "
+             f"**{g['p']:.3g}** (t, {g['n'] - 1} degrees of freedom), and {g['pairs']:.0%} of the pairs among our "
+             f"own runs do. ")
+    level = f"{LEVEL * 100:g} %"
+    return text_ + {
+        v.BEYOND: f"Even at the upper {level} confidence limit of the SD ({g['sd_high']:.4f}) the probability is "
+                  f"{g['p_high']:.3g}, below {v.ALPHA:g}: the gap is larger than run-to-run variation explains, so "
+                  "something else likely differed between the report's two runs.",
+        v.UNUSUAL: f"That is unusual (below {v.ALPHA:g}), but at the upper {level} confidence limit of the SD "
+                   f"({g['sd_high']:.4f}) it would be {g['p_high']:.3g}: with these runs, chance cannot be ruled out.",
+        v.WITHIN: f"That is not below {v.ALPHA:g}: the gap is within run-to-run variation, two unseeded runs of the "
+                  "same code can land this far apart, and a difference of this size between single runs says "
+                  "nothing about the settings.",
+    }[v.run_gap(g["p"], g["p_high"])]
 
 
 def bias_sentence(check: pd.DataFrame) -> str:
@@ -186,7 +210,7 @@ def bias_sentence(check: pd.DataFrame) -> str:
 # ----------------------------------------------------------------------------------------------- study
 
 
-@dataclass
+@dataclass(frozen=True)
 class Protocol:
     """Everything the protocol chapter shows: see :func:`study`."""
 
@@ -214,9 +238,11 @@ def study(S: Settings, level: float = LEVEL) -> Protocol:
     return Protocol(S, names, res.runs, way, diffs, gap, S.lab.bias_check(), level)
 
 
+
 def sentences(p: Protocol) -> dict[str, str]:
-    """The chapter's Markdown: ``differences``, ``original_way``, ``gap`` and ``bias``."""
-    return {"differences": difference_sentences(p.diffs, p.gap["sd"]),
+    """The chapter's Markdown: ``settings``, ``differences``, ``original_way``, ``gap`` and ``bias``."""
+    return {"settings": text.settings_note(p.S, experiments.is_shortened(p.S), tuned=False),
+            "differences": difference_sentences(p.diffs, p.gap["sd"]),
             "original_way": original_way_sentence(p.way, p.gap["sd"], batch_mean_se_factor(),
                                                   paper.ROWS[0].sd_column),
-            "gap": gap_sentence(p.gap, p.level), "bias": bias_sentence(p.bias)}
+            "gap": gap_sentence(p.gap), "bias": bias_sentence(p.bias)}

@@ -1,20 +1,13 @@
 """The summary chapter's logic: Table 1 beside our runs, its verdicts, the over-fitting analysis, the sentences.
 
-``notebooks/10_summary.py`` reads its parameters, calls :func:`study`, shows :func:`styled_table1` and
-:func:`table1_figure`, and prints the sentences of :func:`sentences`. Every function but :func:`study` works on
-plain frames, so the tests feed them small hand-made inputs.
+``notebooks/10_summary.py`` calls :func:`study`, shows :func:`fcnbook.report.summary_plots.styled_table1` and
+:func:`fcnbook.report.summary_plots.table1_figure`, and prints the sentences of :func:`sentences`. Every function
+but :func:`study` works on plain frames, so the tests feed them small hand-made inputs.
 
-The consistency test. The report's figure ``y`` is one run; ours are ``n`` runs with mean ``m`` and SD ``s``.
-If ``y`` were one more run of our configuration, ``(y - m) / (s * sqrt(1 + 1/n))`` would follow Student's t with
-``n - 1`` degrees of freedom, so the 95 % prediction interval is ``m ± t(0.975, n-1) * s * sqrt(1 + 1/n)``
-(``± 3.04 s`` for ``n = 5``; ``± 2 s`` holds only about 86 % of new runs there). To that variance we add
-``y (1 - y) / 10 000``, the binomial sampling error of one accuracy measured on the 10 000 test images: the
-report's run is scored on the same images as ours, but under a protocol that differs in details (validation
-split, pixel scaling, per-batch averaging), so the part of the test-set noise that our seeds share need not
-cancel. Our seed-to-seed SD already holds the part that differs between runs, so the added term is a
-conservative allowance (it can only widen the interval). The degrees of freedom follow Welch-Satterthwaite
-(the added term is known, so they are at least ``n - 1``); ``z`` is the standardised difference, ``p`` its
-two-sided t probability, and Holm's step-down adjustment controls the family of all tested rows.
+The consistency test is the book's one yardstick for a single run, :func:`fcnbook.stats.prediction.single_run`
+(its construction: :func:`fcnbook.report.text.prediction_interval_method`); the verdicts come from
+:mod:`fcnbook.stats.verdicts`, and Holm's adjustment (:func:`fcnbook.stats.multiplicity.holm`) controls the family
+of every tested row.
 """
 
 from __future__ import annotations
@@ -22,72 +15,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from fcnbook.report import experiments, paper
-from fcnbook.report.chapters.findings import CHANCE, OVERFIT_GAP, validation_choice
+from fcnbook.report import experiments, paper, text
+from fcnbook.report.chapters.evidence import single_runs, validation_choice
 from fcnbook.report.settings import Settings
-from fcnbook.report.text import p_value
+from fcnbook.stats import verdicts as v
+from fcnbook.stats.multiplicity import holm
+from fcnbook.stats.prediction import LEVEL, single_run
+from fcnbook.stats.verdicts import BOTH_CHANCE, NO, ONE_SEED, YES
 from fcnbook.store.frames import summarize
 
-LEVEL = 0.95
-N_TEST = 10_000
-#: Ten classes: chance is 0.1; a configuration whose every run (or the report's figure) stays below this is "at chance".
-AT_CHANCE = CHANCE
+NA = ONE_SEED
 #: The report's test set in batches of 256: 39 full ones and one of 16, whose accuracies its "SD" column took np.var of.
 PAPER_BATCHES = 40
-GAP = OVERFIT_GAP  # final train (eval mode) - validation accuracy above this: a sign of over-fitting
-RISE = 0.02  # validation loss ending this far above its minimum: later epochs made it worse
-UNDERFIT = 0.05  # final training accuracy this far below the best configuration's: under-fitting
-YES, NO, BOTH_CHANCE, NA = "yes", "no", "both at chance", "n/a (one seed)"
+#: The tuned row of Table 1 (row 16) and the fifteen variations of the baseline.
+TUNED_ROW = next(r for r in paper.ROWS if r.tuned)
+BASE_ROWS = tuple(r.number for r in paper.ROWS if not r.tuned)
 
 
-def prediction_test(mean, sd, n, y, *, level=LEVEL, n_test=N_TEST, test_noise=True) -> dict:
-    """Where the single run ``y`` lies against ``n`` runs of mean ``mean`` and SD ``sd`` (module docstring).
-
-    Returns ``se``, ``df``, ``z`` (ours minus ``y``, in units of ``se``), ``p`` (two-sided) and the prediction
-    interval ``low``, ``high`` (clipped to [0, 1], where accuracies live); NaN for ``n < 2``.
-    ``test_noise=False`` leaves out ``y (1 - y) / n_test``: the plain t prediction interval.
-    """
-    from scipy import stats
-
-    a = sd * sd * (1 + 1 / n) if n > 1 and sd == sd else math.nan
-    b = y * (1 - y) / n_test if test_noise else 0.0
-    if a != a or a + b == 0:
-        return {"se": math.nan, "df": math.nan, "z": math.nan, "p": math.nan, "low": math.nan, "high": math.nan}
-    df = math.inf if a == 0 else (a + b) ** 2 / (a * a / (n - 1))
-    se = math.sqrt(a + b)
-    z = (mean - y) / se
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
-    return {"se": se, "df": df, "z": z, "p": float(2 * stats.t.sf(abs(z), df)), "low": max(0.0, mean - half),
-            "high": min(1.0, mean + half)}
-
-
-def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN entries stay NaN and do not count)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    idx = np.flatnonzero(~np.isnan(p))
-    order = idx[np.argsort(p[idx], kind="stable")]
-    m, running = len(order), 0.0
-    for i, j in enumerate(order):
-        running = max(running, min(1.0, (m - i) * p[j]))
-        out[j] = running
-    return out
-
-
-def verdict(ours_max: float, y: float, n: int, p: float, level: float = LEVEL) -> str:
-    """``both at chance`` when every run and the report's figure lie below :data:`AT_CHANCE`; ``n/a`` with one
-    seed; else ``yes`` when ``p >= 1 - level`` (inside the prediction interval), ``no`` otherwise."""
-    if ours_max < AT_CHANCE and y < AT_CHANCE:
-        return BOTH_CHANCE
-    if n < 2 or p != p:
-        return NA
-    return YES if p >= 1 - level else NO
-
-
-def compare(pairs, runs: pd.DataFrame, *, level=LEVEL, n_test=N_TEST, test_noise=True) -> pd.DataFrame:
+def compare(pairs, runs: pd.DataFrame) -> pd.DataFrame:
     """Table 1 beside our runs, one row per Table 1 row (indexed by row number).
 
     ``pairs``: :func:`fcnbook.report.experiments.table1`; ``runs``: ``Results.runs`` (``key``, ``label``,
@@ -102,14 +49,14 @@ def compare(pairs, runs: pd.DataFrame, *, level=LEVEL, n_test=N_TEST, test_noise
     out = []
     for row, config in pairs:
         k, s = config.key(), summary.loc[config.key()]
-        t = prediction_test(s["mean"], s["sd"], int(s["n"]), row.accuracy, level=level, n_test=n_test,
-                            test_noise=test_noise)
+        t = single_run(by_key.get_group(k)["test_accuracy"], row.accuracy)
         ours_max = float(by_key.get_group(k)["test_accuracy"].max())
         out.append({"row": row.number, "configuration": row.describe(), "paper": row.accuracy,
                     "paper_sd_column": row.sd_column, "paper_se": math.sqrt(row.sd_column / (PAPER_BATCHES - 1)),
                     **{c: float(s[c]) for c in ("mean", "sd", "ci_low", "ci_high")}, "n": int(s["n"]),
-                    "diff": float(s["mean"]) - row.accuracy, "pi_low": t["low"], "pi_high": t["high"], "z": t["z"],
-                    "df": t["df"], "p": t["p"], "verdict": verdict(ours_max, row.accuracy, int(s["n"]), t["p"], level),
+                    "diff": float(s["mean"]) - row.accuracy, "pi_low": t.interval.low, "pi_high": t.interval.high,
+                    "z": t.z, "df": t.interval.df, "p": t.p,
+                    "verdict": v.table1(ours_max, row.accuracy, int(s["n"]), t.p),
                     "diverged": int(by_key.get_group(k)["diverged"].sum()), "ours_max": ours_max,
                     "val": float(val[k]), "key": k})
     table = pd.DataFrame(out).set_index("row")
@@ -119,32 +66,36 @@ def compare(pairs, runs: pd.DataFrame, *, level=LEVEL, n_test=N_TEST, test_noise
 
 
 def best_by_validation(table: pd.DataFrame, runs: pd.DataFrame, rows=None) -> pd.Series | None:
-    """The Table 1 row chosen by :func:`fcnbook.report.chapters.findings.validation_choice` (highest mean final-epoch
-    validation
-    accuracy among configurations without a diverged run) among ``rows`` (default all); the lower row number
-    where two rows share the configuration; ``None`` if every candidate had a diverged run."""
+    """The Table 1 row chosen by :func:`fcnbook.report.chapters.evidence.validation_choice` (highest mean
+    final-epoch validation accuracy among configurations without a diverged run) among ``rows`` (default all); the
+    lower row number where two rows share the configuration; ``None`` if every candidate had a diverged run."""
     t = table if rows is None else table.loc[list(rows)]
     key = validation_choice(runs, list(dict.fromkeys(t["key"])))[0]
     return None if key is None else t[t["key"] == key].iloc[0]
 
 
-def fitting(runs: pd.DataFrame, history: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Final-epoch eval-mode training accuracy, validation accuracy, test accuracy, their gap and the
-    validation loss's rise from its minimum; mean over the runs that did not diverge, per configuration.
+def fitting(runs: pd.DataFrame, history: pd.DataFrame, names: dict, reference=None) -> pd.DataFrame:
+    """Final-epoch eval-mode training accuracy, validation accuracy, test accuracy, their gap, the validation
+    loss's rise from its minimum and the :func:`fcnbook.stats.verdicts.fit` category; mean over the runs that did
+    not diverge, per configuration.
 
-    ``names``: display name per key, in the order to show (keys without finished runs are dropped). Uses
+    ``names``: display name per key, in the order to show (keys without finished runs are dropped);
+    ``reference``: the keys whose best training accuracy defines under-fitting (default: all of ``names``). Uses
     ``final_train_accuracy``: evaluation mode on a fixed training sample, never the training-mode running means.
     """
     ok = runs[~runs["diverged"].astype(bool)]
     finished = pd.MultiIndex.from_frame(ok[["key", "seed"]])
     vl = history[history["metric"] == "val_loss"]
     vl = vl[pd.MultiIndex.from_frame(vl[["key", "seed"]]).isin(finished)]
-    rise = vl.groupby(["key", "seed"])["value"].agg(lambda v: float(v.iloc[-1] - v.min())).groupby("key").mean()
+    rise = vl.groupby(["key", "seed"])["value"].agg(lambda x: float(x.iloc[-1] - x.min())).groupby("key").mean()
     fit = ok.groupby("key", sort=False).agg(train=("final_train_accuracy", "mean"),
                                              val=("final_val_accuracy", "mean"), test=("test_accuracy", "mean"))
     fit["gap"] = fit["train"] - fit["val"]
     fit["val_loss_rise"] = rise.reindex(fit.index)
     fit = fit.loc[[k for k in names if k in fit.index]]
+    ref = fit.loc[[k for k in (reference if reference is not None else names) if k in fit.index], "train"]
+    fit["best_train"] = float(ref.max()) if len(ref) else float("nan")
+    fit["category"] = [v.fit(r["train"], r["val"], r["best_train"]) for _, r in fit.iterrows()]
     fit.index = [names[k] for k in fit.index]
     fit.index.name = "Row: configuration"
     return fit
@@ -153,23 +104,18 @@ def fitting(runs: pd.DataFrame, history: pd.DataFrame, names: dict) -> pd.DataFr
 # ----------------------------------------------------------------------------------------------- sentences
 
 
-def _pct(level: float) -> str:
-    return f"{level * 100:g} %"
-
-
 def _acc(r) -> str:
     sd = "" if pd.isna(r["sd"]) else f" ± {r['sd']:.4f} (SD)"
     ci = "" if pd.isna(r["ci_low"]) else f", 95 % CI [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
     return f"{r['mean']:.4f}{sd}{ci}, n = {r['n']}"
 
 
-def findings(table: pd.DataFrame, runs: pd.DataFrame, level: float = LEVEL) -> str:
+def findings(table: pd.DataFrame, runs: pd.DataFrame) -> str:
     """The chapter's main findings as a Markdown list, every number from ``table`` (:func:`compare`) and ``runs``."""
-    base_rows = [r.number for r in paper.ROWS if not r.tuned]
-    best, best_base = best_by_validation(table, runs), best_by_validation(table, runs, base_rows)
-    report = ("The report's best figure, row 16 at 0.9011, belongs to a network whose settings the report tuned "
-              "while looking at test accuracies, so it is an optimistic estimate of that network's accuracy on new "
-              "images.")
+    best, best_base = best_by_validation(table, runs), best_by_validation(table, runs, BASE_ROWS)
+    report = (f"The report's best figure, row {TUNED_ROW.number} at {TUNED_ROW.accuracy:.4f}, belongs to a network "
+              "whose settings the report tuned while looking at test accuracies, so it is an optimistic estimate of "
+              "that network's accuracy on new images.")
     if best is None:
         lines = ["- **Best configuration:** every configuration had a diverged run, so none is chosen. " + report]
     else:
@@ -177,17 +123,17 @@ def findings(table: pd.DataFrame, runs: pd.DataFrame, level: float = LEVEL) -> s
                  f"configurations without a diverged run): row {best.name} ({best['configuration']}), "
                  f"{best['val']:.4f} on the validation split; its test accuracy, read once: {_acc(best)}. " + report]
     if best_base is not None and best is not None and best_base.name != best.name:
-        lines.append(f"- Among the fifteen variations of the baseline the best by validation is row {best_base.name} "
-                     f"({best_base['configuration']}): test accuracy {_acc(best_base)}.")
+        lines.append(f"- Among the {text.number(len(BASE_ROWS))} variations of the baseline the best by validation is "
+                     f"row {best_base.name} ({best_base['configuration']}): test accuracy {_acc(best_base)}.")
     distinct = table.drop_duplicates("key")
-    bad = distinct[(distinct["diverged"] > 0) | (distinct["mean"] < AT_CHANCE)]
+    bad = distinct[(distinct["diverged"] > 0) | (distinct["mean"].round(v.DIGITS) < v.CHANCE)]
     if len(bad):
         lines.append("- **Diverged or at chance** (chance is 0.1): " + "; ".join(
             f"row {r} ({x['configuration']}): mean {x['mean']:.4f}, {x['diverged']} of {x['n']} runs diverged, "
             f"report {x['paper']:.4f}" for r, x in bad.iterrows()) + ".")
     else:
-        lines.append(f"- No configuration diverged or stayed at chance (mean below {AT_CHANCE}).")
-    lines.append(agreement(table, level))
+        lines.append(f"- No configuration diverged or stayed at chance (mean below {v.CHANCE:g}).")
+    lines.append(agreement(table))
     one, two = (table.loc[i] for i in paper.IDENTICAL_ROWS)
     lines.append(f"- **Rows 1 and 2** are one configuration, printed as {one['paper']:.4f} and {two['paper']:.4f} "
                  f"({abs(one['paper'] - two['paper']):.4f} apart). Whether two runs of the original code differ "
@@ -195,96 +141,103 @@ def findings(table: pd.DataFrame, runs: pd.DataFrame, level: float = LEVEL) -> s
     return "\n".join(lines)
 
 
-def agreement(table: pd.DataFrame, level: float = LEVEL) -> str:
+def agreement(table: pd.DataFrame) -> str:
     """One list item: how many rows agree, how many "no" verdicts chance alone would give, Holm's verdict."""
     counts = table["verdict"].value_counts()
     m = int(counts.get(YES, 0) + counts.get(NO, 0))
     if m == 0:
         return "- **Agreement with the report:** no row can be tested (one seed, or every row at chance)."
-    no = table[table["verdict"] == NO]
-    alpha = 1 - level
-    text = (f"- **Agreement with the report:** the report's single run lies inside our {_pct(level)} prediction "
-            f"interval for {counts.get(YES, 0)} of the {m} rows tested")
+    no, alpha = table[table["verdict"] == NO], v.ALPHA
+    out = (f"- **Agreement with the report:** the report's single run lies inside our {text.pct(LEVEL)} prediction "
+           f"interval for {counts.get(YES, 0)} of the {m} rows tested")
     if counts.get(BOTH_CHANCE, 0):
         both = [str(r) for r in table.index[table["verdict"] == BOTH_CHANCE]]
-        text += (f"; row {both[0]} is" if len(both) == 1 else f"; rows {', '.join(both)} are") + \
-            " at chance both here and in the report and not tested"
-    text += (f". If every report figure were one more run of our configuration, about {alpha * m:.1f} of {m} rows "
-             f"would still fall outside by chance (each with probability {alpha:.2f}); here {len(no)} do.")
+        out += ((f"; row {both[0]} is" if len(both) == 1 else f"; rows {', '.join(both)} are")
+                + " at chance both here and in the report and not tested")
+    out += (f". If every report figure were one more run of our configuration, about {alpha * m:.1f} of {m} rows "
+            f"would still fall outside by chance (each with probability {alpha:g}); here {len(no)} do.")
     if len(no):
         worst = no.loc[no["z"].abs().idxmax()]
-        held = no[no["p_holm"] < alpha]
-        text += (f" The farthest is row {worst.name} ({worst['configuration']}): ours − report = "
-                 f"{worst['diff']:+.4f}, z = {worst['z']:+.2f}. After Holm's adjustment for {m} tests, ")
-        rows = ", ".join(f"row {r} (adjusted p {p_value(x['p_holm'], relation=True)})" for r, x in held.iterrows())
-        text += (f"{len(held)} row(s) still differ at the {alpha:.2f} level: {rows}." if len(held)
-                 else f"no row differs at the family-wise {alpha:.2f} level.")
-    return text
+        held = no[[v.detectable(p) for p in no["p_holm"]]]
+        out += (f" The farthest is row {worst.name} ({worst['configuration']}): ours − report = "
+                f"{worst['diff']:+.4f}, z = {worst['z']:+.2f}. After Holm's adjustment over the {m} rows tested, ")
+        rows = ", ".join(f"row {r} (adjusted p {text.p_value(x['p_holm'], True)})" for r, x in held.iterrows())
+        out += (f"{len(held)} row(s) still differ at the family-wise {alpha:g} level: {rows}." if len(held)
+                else f"no row differs at the family-wise {alpha:g} level.")
+    return out
+
+
+def _rows(fit: pd.DataFrame, category: str, column: str, fmt: str) -> str:
+    return "; ".join(f"row {i} ({x:{fmt}})" for i, x in fit.loc[fit["category"] == category, column].items())
 
 
 def fitting_sentences(fit: pd.DataFrame) -> str:
-    """Over- and under-fitting statements from :func:`fitting`'s table, each conditional on its numbers."""
+    """Over- and under-fitting statements from :func:`fitting`'s table: one category per configuration
+    (:func:`fcnbook.stats.verdicts.fit`), so the lists never overlap."""
     if fit.empty:
         return "Every run diverged, so there is no training history to compare."
-    over, rising = fit[fit["gap"] > GAP], fit[fit["val_loss_rise"] > RISE]
-    top = fit["train"].max()
-    under = fit[fit["train"] <= top - UNDERFIT]
-    lines = [f"- The median final train − validation gap is {fit['gap'].median():+.4f}; the largest is "
+    n = fit["category"].value_counts()
+    rising = fit[[v.loss_rose(x) for x in fit["val_loss_rise"]]]
+    top = fit["best_train"].iloc[0]
+    lines = [f"- Each configuration falls in one category, tested in this order: *at chance* (training accuracy "
+             f"below {v.CHANCE:g}), *over-fitting* (train − validation gap above {v.OVERFIT_GAP:g}), *under-fitting* "
+             f"(training accuracy at least {v.UNDERFIT:g} below the best of the {text.number(len(BASE_ROWS))} "
+             f"variations of the baseline, {top:.4f}: the same network and epochs), else neither.",
+             f"- The median final train − validation gap is {fit['gap'].median():+.4f}; the largest is "
              f"{fit['gap'].max():+.4f}, for row {fit['gap'].idxmax()}."]
-    lines.append(f"- {len(over)} configuration(s) fit their training images more than {GAP} better than the validation "
-                 "images, a sign of over-fitting: " + "; ".join(f"row {i} ({g:+.4f})" for i, g in over["gap"].items())
-                 + "." if len(over) else f"- No configuration's gap exceeds {GAP}: none over-fits by that measure.")
-    lines.append(f"- In {len(rising)} configuration(s) the validation loss ended more than {RISE} above its "
+    lines.append(f"- Over-fitting, {n.get(v.OVER, 0)} configuration(s): " + _rows(fit, v.OVER, "gap", "+.4f") + "."
+                 if n.get(v.OVER, 0) else f"- No configuration's gap exceeds {v.OVERFIT_GAP:g}: none over-fits.")
+    lines.append(f"- Under-fitting, {n.get(v.UNDER, 0)} configuration(s): " + _rows(fit, v.UNDER, "train", ".4f")
+                 + "; these networks fit even their training images markedly worse than the best, too slow a "
+                 "learning for the epochs they get, or stuck." if n.get(v.UNDER, 0) else
+                 "- No configuration under-fits by this rule.")
+    if n.get(v.AT_CHANCE, 0):
+        lines.append("- At chance: " + _rows(fit, v.AT_CHANCE, "train", ".4f") + ".")
+    lines.append(f"- In {len(rising)} configuration(s) the validation loss ended more than {v.LOSS_RISE:g} above its "
                  "minimum, so later epochs made predictions on unseen images worse: "
-                 + "; ".join(f"row {i} (+{v:.3f})" for i, v in rising["val_loss_rise"].items()) + "."
-                 if len(rising) else f"- In no configuration did the validation loss end more than {RISE} above its "
-                 "minimum.")
-    lines.append(f"- Under-fitting (final training accuracy at least {UNDERFIT} below the best, {top:.4f}): "
-                 + "; ".join(f"row {i} ({v:.4f})" for i, v in under["train"].items()) + "; these networks do not "
-                 "fit even their training images, too slow a learning for the epochs they get, or stuck."
-                 if len(under) else f"- Every configuration's final training accuracy is within {UNDERFIT} of the best "
-                 f"({top:.4f}): none under-fits markedly against the others.")
+                 + "; ".join(f"row {i} (+{x:.3f})" for i, x in rising["val_loss_rise"].items()) + "."
+                 if len(rising) else f"- In no configuration did the validation loss end more than {v.LOSS_RISE:g} "
+                 "above its minimum.")
     return "\n".join(lines)
 
 
-def anchors(table: pd.DataFrame, mnist: pd.Series, level: float = LEVEL) -> str:
-    """The report's other figures: tuned on MNIST, the tuned network's notebook output, the "SVD classifier"."""
-    def against(y, s):
-        t = prediction_test(s["mean"], s["sd"], int(s["n"]), y, level=level)
-        if t["p"] != t["p"]:
-            return "one seed, so no interval"
-        inside = "inside" if t["p"] >= 1 - level else "outside"
-        return (f"{inside} our {_pct(level)} prediction interval [{t['low']:.4f}, {t['high']:.4f}], "
-                f"z = {t['z']:+.2f}")
-
-    tuned = table.loc[16]
+def anchors(tuned_runs, mnist_runs) -> str:
+    """The report's other figures as one family, each against the prediction interval of our runs: the tuned
+    network on MNIST (``mnist_runs``) and the tuned network's notebook output (``tuned_runs``, row 16's); and the
+    "SVD classifier", which is no test accuracy."""
+    mnist_runs, tuned_runs = list(mnist_runs), list(tuned_runs)
+    figures = single_runs({"MNIST": (mnist_runs, paper.MNIST_TUNED_ACCURACY),
+                           "notebook": (tuned_runs, paper.TUNED_NOTEBOOK_ACCURACY)})
+    mnist, nb = (text.single_run(r, "the report") for _, r in figures.iterrows())
+    note = " (Holm over the report's two other figures)" if (figures["verdict"] != v.CONSISTENT).any() else ""
     sd = math.sqrt(paper.MNIST_TUNED_SD_COLUMN)
     return "\n".join([
         f"- **MNIST, tuned network:** the report gives {paper.MNIST_TUNED_ACCURACY:.4f} (its \"SD\" "
-        f"{paper.MNIST_TUNED_SD_COLUMN:g} is again a variance, i.e. an SD of {sd:.4f} between test batches); here "
-        f"{_acc(mnist)}; the report's figure is {against(paper.MNIST_TUNED_ACCURACY, mnist)}.",
+        f"{paper.MNIST_TUNED_SD_COLUMN:g} is again a variance, i.e. an SD of {sd:.4f} between test batches); our "
+        f"{len(mnist_runs)} seeds average {figures.loc['MNIST', 'mean']:.4f}; {mnist}{note}.",
         f"- **Tuned network, the report's own notebook:** it printed {paper.TUNED_NOTEBOOK_ACCURACY:.4f} for the "
-        f"configuration of row 16 (the PDF's 0.9011 came from another run); that figure is "
-        f"{against(paper.TUNED_NOTEBOOK_ACCURACY, tuned)}.",
+        f"configuration of row {TUNED_ROW.number} (the PDF's {TUNED_ROW.accuracy:.4f} came from another run); {nb}"
+        f"{note}.",
         f"- **The \"SVD classifier\" ({paper.SVD_CLASSIFIER_ACCURACY:.4f}):** an RBF support vector machine scored "
         "on its own training images in the report's code, so not a test accuracy; the SVD classifier chapter "
         "measures it both ways."])
 
 
-def settings_note(S: Settings) -> str:
-    """What the results below were computed with, and a warning for shortened runs."""
-    images = "all training images" if S.subset is None else f"a stratified subset of {S.subset} images"
-    short = experiments.is_shortened(S)
-    return (f"Results below: profile **{S.profile}**: {S.epochs} epochs ({S.long_epochs} for the tuned "
-            f"network), seeds {', '.join(map(str, S.seeds))}, {images}."
-            + (" This is a shortened run, so its numbers are **not** comparable with the report's; build the book "
-               "with the full profile for the real comparison." if short else ""))
+def method(table: pd.DataFrame) -> str:
+    """How the comparison is made: the prediction interval's construction and the family's size."""
+    m = int(table["verdict"].isin([YES, NO]).sum())
+    n = int(table["n"].max()) if len(table) else 0
+    return (text.prediction_interval_method(LEVEL, max(n, 2))
+            + f" Here {m} rows are tested, each at the {v.ALPHA:g} level, so about {v.ALPHA * m:.1f} \"no\" verdicts "
+            "would appear by chance alone; the table therefore also gives Holm's adjusted $p$ over those rows. Rows "
+            f"where every run of ours and the report's figure sit below {v.CHANCE:g} are \"both at chance\" and not "
+            "tested.")
 
 
 # ----------------------------------------------------------------------------------------------- study
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
     """Everything the summary chapter shows: see :func:`study`."""
 
@@ -292,22 +245,23 @@ class Summary:
     table: pd.DataFrame
     runs: pd.DataFrame
     fit: pd.DataFrame
-    mnist: pd.Series
-    level: float = LEVEL
+    mnist: pd.Series  # the tuned network's MNIST test accuracies, by seed
 
 
-def study(S: Settings, level: float = LEVEL) -> Summary:
+def study(S: Settings) -> Summary:
     """Table 1's configurations and the tuned network on MNIST, from ``S``'s lab, compared with the report."""
     pairs = experiments.table1(S)
     res = S.results(c for _, c in pairs)
     names = {c.key(): f"{r.number}: {r.describe()}" for r, c in reversed(pairs)}  # row 1 names the shared key
     names = {k: names[k] for k in dict.fromkeys(c.key() for _, c in pairs)}
-    mnist = S.results([experiments.tuned(S, "mnist")]).summary().iloc[0]
-    return Summary(S, compare(pairs, res.runs, level=level), res.runs, fitting(res.runs, res.history, names), mnist,
-                   level)
+    reference = [c.key() for r, c in pairs if r.number in BASE_ROWS]
+    mnist = S.results([experiments.tuned(S, "mnist")]).runs.set_index("seed")["test_accuracy"]
+    return Summary(S, compare(pairs, res.runs), res.runs, fitting(res.runs, res.history, names, reference), mnist)
 
 
 def sentences(s: Summary) -> dict[str, str]:
-    """The chapter's Markdown: ``settings``, ``findings``, ``fitting`` and ``anchors``."""
-    return {"settings": settings_note(s.S), "findings": findings(s.table, s.runs, s.level),
-            "fitting": fitting_sentences(s.fit), "anchors": anchors(s.table, s.mnist, s.level)}
+    """The chapter's Markdown: ``settings``, ``method``, ``findings``, ``fitting`` and ``anchors``."""
+    tuned = s.runs.loc[s.runs["key"] == s.table.loc[TUNED_ROW.number, "key"], "test_accuracy"]
+    return {"settings": text.settings_note(s.S, experiments.is_shortened(s.S)), "method": method(s.table),
+            "findings": findings(s.table, s.runs), "fitting": fitting_sentences(s.fit),
+            "anchors": anchors(tuned, s.mnist)}
