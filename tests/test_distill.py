@@ -17,8 +17,9 @@ from fcnbook.store import runner, weights
 from fcnbook.store.cache import CacheWarning
 from fcnbook.training import distill
 from fcnbook.training import fit as train
-from fcnbook.training.fit import fit, stream_seeds, train_probe
+from fcnbook.training.fit import fit
 from fcnbook.training.model import FCN
+from fcnbook.training.setup import stream_seeds, train_probe
 from synthetic import make_splits
 
 TEACHER = RunConfig(hidden=(64,), batch_size=100, epochs=2, optimizer="adam", lr=1e-3)

@@ -27,7 +27,8 @@ from torch.optim.swa_utils import AveragedModel
 import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
 from fcnbook.training import ema
-from fcnbook.training.fit import fit, stream_seeds, train_probe
+from fcnbook.training.fit import fit
+from fcnbook.training.setup import stream_seeds, train_probe
 from synthetic import make_splits, stop_after_checkpoint
 
 # 1001 images in batches of 100: ten full batches and a last one of ONE image (skipped with batch norm, as fit does)

@@ -38,9 +38,10 @@ from torch import nn
 
 import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
-from fcnbook.training.fit import fit, stream_seeds, train_probe
+from fcnbook.training.fit import fit
 from fcnbook.training.kernels import DropoutMasks
 from fcnbook.training.model import FCN
+from fcnbook.training.setup import stream_seeds, train_probe
 
 ATOL = {torch.float32: 1e-5, torch.float64: 1e-9}
 

@@ -3,10 +3,12 @@ import math
 import pytest
 import torch
 
-import fcnbook.training.fit as train_module
 from fcnbook.config import RunConfig
-from fcnbook.training.fit import evaluate, fit, resolve_device, stream_seeds
+from fcnbook.training import evaluation
+from fcnbook.training.evaluation import evaluate
+from fcnbook.training.fit import fit
 from fcnbook.training.model import FCN
+from fcnbook.training.setup import resolve_device, stream_seeds
 from synthetic import make_splits
 
 SMALL = RunConfig(hidden=(64, 32), batch_size=64, epochs=3)
@@ -38,7 +40,7 @@ def test_test_accuracy_is_pooled_over_all_test_images_not_averaged_over_chunks(d
     one_chunk = fit(SMALL.replace(epochs=1), 0, data=data, progress=False)
     # evaluation in chunks of 128 rows: 300 test images make chunks of 128, 128 and 44, whose unweighted mean
     # accuracy (what the seed report computed) is not the pooled accuracy
-    monkeypatch.setattr(train_module, "EVAL_CHUNK", 128)
+    monkeypatch.setattr(evaluation, "EVAL_CHUNK", 128)
     chunked = fit(SMALL.replace(epochs=1), 0, data=data, progress=False)
     pred = torch.tensor(chunked.test_predictions)
     assert len(pred) == len(data.y_test)

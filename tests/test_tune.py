@@ -62,7 +62,7 @@ def test_quick_study_runs_and_show_lists_its_trials(tmp_path):
 
 def test_a_study_never_evaluates_the_test_set(tmp_path, monkeypatch):
     """Spy on the two evaluation functions of the trainer: no call ever receives the test images."""
-    import fcnbook.training.fit as train
+    import fcnbook.training.evaluation as train
     from fcnbook.data.splits import load_for
 
     test_images = load_for(search_space.config_of(

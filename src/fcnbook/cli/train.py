@@ -141,8 +141,8 @@ def _config(args, parser) -> tuple[RunConfig, list[int]]:
     try:
         config = RunConfig(**changes)
         seeds = parse_seeds(args.seeds)
-        from fcnbook.training.fit import resolve_device
         from fcnbook.training.precision import check
+        from fcnbook.training.setup import resolve_device
 
         check(config.precision, resolve_device(args.device), force=args.force_precision)
     except ValueError as exc:

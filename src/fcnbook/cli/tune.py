@@ -74,8 +74,8 @@ def run(args, parser) -> int:
             return 0
         if args.trials is None and args.timeout is None:
             raise ValueError("trials or timeout must be given: --trials N and/or --timeout SECONDS")
-        from fcnbook.training.fit import resolve_device
         from fcnbook.training.precision import check
+        from fcnbook.training.setup import resolve_device
 
         check(args.precision, resolve_device(args.device), force=args.force_precision)
         tune.create(args.study, args.storage, profile=args.profile, dataset=args.dataset, precision=args.precision,

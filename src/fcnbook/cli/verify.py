@@ -124,7 +124,7 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
     from fcnbook.data.splits import load_for
     from fcnbook.report.chapters.provenance import stored
     from fcnbook.training.environment import describe
-    from fcnbook.training.fit import resolve_device
+    from fcnbook.training.setup import resolve_device
     from fcnbook.version import TRAINING_CODE_VERSION
 
     if not isinstance(sample, int) or sample < 1:

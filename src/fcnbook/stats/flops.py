@@ -93,7 +93,7 @@ def epoch_flops(config, n_train: int, n_val: int = 0, n_probe: int = 0, *, in_fe
     n_val : int, default 0
         Validation samples, evaluated once after the epoch.
     n_probe : int, default 0
-        Samples of the fixed training probe (:func:`fcnbook.training.fit.train_probe`) evaluated once after the
+        Samples of the fixed training probe (:func:`fcnbook.training.setup.train_probe`) evaluated once after the
         epoch; ``fit`` uses ``min(n_val, n_train)`` since training code version 3.
     in_features, n_classes : int
         Input and output widths.

@@ -118,8 +118,8 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
 
 def _check_precision(config: RunConfig, device: str) -> None:
     """Refuse (one line) to train bf16 on a device without fast bf16; stored bf16 records stay readable anywhere."""
-    from fcnbook.training.fit import resolve_device
     from fcnbook.training.precision import check
+    from fcnbook.training.setup import resolve_device
 
     check(config.precision, resolve_device(device), force=os.environ.get("FCNBOOK_FORCE_PRECISION") == "1")
 
@@ -197,7 +197,7 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
                  log: Callable[[str], None] | None):
     """The soft labels of ``config``'s teacher on ``splits``' training images; trains missing teacher seeds first."""
     from fcnbook.data.splits import load_for
-    from fcnbook.training.fit import resolve_device
+    from fcnbook.training.setup import resolve_device
 
     log = log or (lambda msg: None)
     teacher = _teacher_config(config.teacher, known, root)

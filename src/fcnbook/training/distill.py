@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from fcnbook.config import RunConfig
 
-CHUNK = 4096  # rows per teacher evaluation (bounds memory as fcnbook.training.fit.EVAL_CHUNK does)
+CHUNK = 4096  # rows per teacher evaluation (bounds memory as fcnbook.training.evaluation.EVAL_CHUNK does)
 
 
 @torch.no_grad()
