@@ -33,9 +33,6 @@ EXCEPTIONS: dict[str, int] = {
     "src/fcnbook/report/chapters/findings.py": 330,
     "src/fcnbook/report/chapters/summary.py": 315,
     "src/fcnbook/store/frames.py": 310,
-    # Orchestration with its error handling, each step one call; splitting them would scatter the order of steps.
-    "build_book": 100,
-    "run_section": 90,
     # The SVD chapter: its many figures and tables, each one cell.
     "notebooks/09_svd_classifier.py": 130,
     "notebooks/10_summary.py": 115,
