@@ -74,7 +74,9 @@ def _tags(path: Path) -> list[list[str]]:
 
 def test_toc_is_the_one_list_of_sections():
     names = sections.toc_sections()
-    assert names[0] == "01_data" and "10_summary" in names and len(names) == len(set(names))
+    assert names[:2] == ["00_findings", "01_data"] and "10_summary" in names and len(names) == len(set(names))
+    # The root, the opening page, states what the others found: a build executes it last.
+    assert sections.execution_order() == [*names[1:], "00_findings"]
     # Every listed section has its source, and every source is listed: nothing else names sections.
     assert sorted(names) == sorted(p.stem for p in sections.NOTEBOOKS.glob("*.py"))
 
@@ -85,12 +87,16 @@ def test_toc_sections_reads_nested_entries(tmp_path):
         "      - file: sections/a_one\n        sections:\n          - file: sections/b_two.ipynb\n"
     )
     assert sections.toc_sections(tmp_path) == ["a_one", "b_two"]
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: sections/opening\nchapters:\n  - file: sections/a\n")
+    assert sections.toc_sections(tmp_path) == ["opening", "a"]
+    assert sections.execution_order(tmp_path) == ["a", "opening"]
     with pytest.raises(ValueError, match="does not exist"):
         sections.toc_sections(tmp_path / "nowhere")
 
 
 def test_unknown_section_is_a_one_line_error(tiny):
-    with pytest.raises(ValueError, match=r"unknown section 'nope'; allowed \(book/_toc.yml\): 01_data, 02_") as e:
+    allowed = r"unknown section 'nope'; allowed \(book/_toc.yml\): 00_findings, 01_data, 02_"
+    with pytest.raises(ValueError, match=allowed) as e:
         sections.run_section("nope")
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="unknown section"):
