@@ -98,7 +98,7 @@ def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
     facts = beyond.study_facts(study)
     table = pd.DataFrame([{"test acc.": 0.9, "SD": 0.001, "n": 5}], index=["recipe, one network"])
     text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
-    assert "too long for five seeds within the 30-minute retrain budget" in text and "0.0050 lower" in text
+    assert "too long for five seeds to retrain within 30 minutes" in text and "0.0050 lower" in text
 
 
 def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
