@@ -118,9 +118,10 @@ def top_trials(study, n: int = 8) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("trial")
 
 
-#: Tick candidates of the trials figure's accuracy axis (logarithmic in the error); the figure keeps those in range.
-ACCURACY_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95,
-                  0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
+#: Tick candidates of the trials figure's accuracy axis (logarithmic in the error), round ones first; the figure
+#: keeps those in range that do not crowd a tick kept before them.
+ACCURACY_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
+                  0.82, 0.84, 0.86, 0.88, 0.91, 0.92, 0.93, 0.94, 0.96, 0.97, 0.98, 0.995)
 
 
 def _error_scale(y):
@@ -132,15 +133,14 @@ def _accuracy_of(z):
 
 
 def accuracy_ticks(low: float, high: float, min_gap: float = 0.045) -> list[float]:
-    """The :data:`ACCURACY_TICKS` within ``[low, high]``, thinned so that neighbours stay ``min_gap`` of the axis
-    apart on the error scale (the highest kept first)."""
-    inside = [t for t in ACCURACY_TICKS if low <= t <= high][::-1]
+    """The :data:`ACCURACY_TICKS` within ``[low, high]``, in order of preference, each kept when it stays ``min_gap``
+    of the axis (on the error scale) away from every tick kept before it; returned in ascending order."""
     span = float(_error_scale(high) - _error_scale(low)) or 1.0
     kept: list[float] = []
-    for t in inside:
-        if not kept or (_error_scale(kept[-1]) - _error_scale(t)) / span >= min_gap:
+    for t in (t for t in ACCURACY_TICKS if low <= t <= high):
+        if all(abs(_error_scale(k) - _error_scale(t)) / span >= min_gap for k in kept):
             kept.append(t)
-    return kept[::-1]
+    return sorted(kept)
 
 
 def history_figure(study):
@@ -152,7 +152,7 @@ def history_figure(study):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullLocator
 
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=(8.6, 3.4))
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
     pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.intermediate_values]
     last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]
@@ -176,7 +176,7 @@ def history_figure(study):
         ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("trial")
     ax.set_ylabel("validation accuracy\n(log scale of 1 − accuracy)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)  # outside: it hides no trial
     fig.tight_layout()
     return fig
 
