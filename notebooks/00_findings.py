@@ -38,7 +38,7 @@ display(Markdown(headlines.bullets(headlines.gather(profile, seeds))))
 # outcomes in a table of sixteen test accuracies, and carried a tuned network over to handwritten digits (MNIST,
 # {cite:p}`lecun1998gradient`). Everything in it is a single training run. Here every configuration is trained with
 # several random seeds, so each number comes with a spread, a {term}`confidence interval` for the mean and, where a
-# single run of the report is compared with ours, a {term}`prediction interval`; and the whole book is regenerated
+# single run of the report is compared with ours, a prediction interval; and the whole book is regenerated
 # from code by one command. Where the report's published numbers and what its code actually computed disagree, the
 # {doc}`../reproduction-notes` page says how and what this book does instead.
 #

@@ -38,7 +38,7 @@ totals = provenance.section_totals(table) if len(table) else None
 # %% tags=["remove-input"]
 shown, constants = provenance.split_constant(table.drop(columns=["key"]) if len(table) else table)
 display(Markdown(provenance.constant_text(constants)))
-plots.style(shown, digits=1)
+plots.style(shown, digits=1).hide(axis="index")
 
 # %% [markdown]
 # ## Per section
