@@ -66,7 +66,7 @@ plots.style(beyond.space_table(profile, study=study))
 #
 # Every trial in the order it ran; then the share of the variation each parameter explains ({term}`fANOVA`).
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Validation accuracy of every trial in the order they ran: complete trials (dots), pruned trials at their last reported epoch (crosses) and the best so far (line). The axis is logarithmic in the error, 1 − accuracy, so that every trial shows while those near the best stay apart.", "name": "fig-beyond-history"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Validation accuracy of every trial in the order they ran: complete trials (dots), pruned trials at their last reported epoch (crosses) and the best so far (line). The axis is logarithmic in the error, 1 - accuracy, so that every trial shows while those near the best stay apart.", "name": "fig-beyond-history"}}
 if recipe is not None:
     fig = beyond.history_figure(study)
 
