@@ -389,7 +389,7 @@ def test_quick_book_builds_every_section(built):
     from fcnbook.report import budget
 
     (entry,) = budget.builds(clone / "results-quick")
-    assert entry["profile"] == "quick" and list(entry["sections"]) == sections.execution_order()
+    assert entry["profile"] == "quick" and sorted(entry["sections"]) == sorted(sections.toc_sections())
     assert entry["runs_stored_at_start"] == 0 and entry["runs"] > 0 and not entry["failed"]
     assert entry["total_s"] == pytest.approx(seconds, abs=10.0)
     assert "sgemm_gflops_before" not in entry  # the peak is measured for full builds that train, only
@@ -411,8 +411,8 @@ def test_a_quick_build_leaves_the_shipped_store_and_the_checkout_alone(built):
 def test_the_opening_page_links_every_finding_to_its_chapter(built):
     html_dir, _, _ = built
     page = (html_dir / "sections" / "00_findings.html").read_text()
-    assert "What this book finds" in page
-    body = page[page.index("What this book finds"):page.index("What this book is")]
+    body = page[page.index('<section id="what-this-book-finds">'):page.index('<section id="what-this-book-is">')]
+    assert body.count("<li>") >= 5
     from fcnbook.report.chapters import headlines
 
     for chapter in headlines.CHAPTERS.values():
@@ -434,7 +434,8 @@ def test_pages_have_math_typeset_meaningful_alt_texts_and_no_process_words(built
         for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', text):
             if not alt or "/" in alt or re.search(r"[0-9a-f]{16,}", alt) or alt.endswith((".png", ".svg")):
                 problems.append(f"{name}: alt text {alt!r}")
-        words = re.findall(r"\b(issues?|budgets?)\b", html.unescape(visible), flags=re.I)
+        # "at this budget" (of epochs, in a chapter's sentence) is training vocabulary, not the project's process
+        words = re.findall(r"\b(issues?|(?<!this )budgets?)\b", html.unescape(visible), flags=re.I)
         if words and name not in ("genindex.html", "search.html"):
             problems.append(f"{name}: speaks of {sorted(set(words))}")
     assert not problems, "\n".join(problems)
