@@ -1,6 +1,7 @@
 # fcnbook: every target is idempotent and sets up what it needs from nothing.
 #   make book   venv + data + full-profile report in book/_build/html, from the shipped results (RETRAIN=1:
 #               recompute every result into a fresh folder, results-retrain/)
+#   make quick  the whole book with the quick profile (a preview: its results go to results-quick/, git-ignored)
 #   make test   venv + data + Chromium + poppler + PostgreSQL + the test suite
 #   make bench  side-by-side performance measurements (benchmarks/latest.json)
 SHELL := /bin/bash
@@ -34,6 +35,7 @@ data: $(STAMP)
 book: setup data
 	$(BIN)/fcnbook book --profile $(PROFILE) $(if $(RETRAIN),--retrain)
 
+# The preview never touches the shipped results/: fcnbook.paths gives the quick profile results-quick/.
 quick:
 	$(MAKE) book PROFILE=quick
 

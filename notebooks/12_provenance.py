@@ -14,7 +14,8 @@
 # Every number in this book comes from a run record in the results folder: one JSON file per configuration and
 # seed, written by the training code and read back by the sections (see the README's "How results are kept").
 # This page lists those records as they are stored: which configuration, which seeds, how long training took,
-# on which machine and library versions, with which training-code version and when. Nothing on it is typed.
+# on which machine and library versions, with which training-code version and when; what every record shares is
+# said once, above the table. Nothing on it is typed.
 
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
@@ -35,8 +36,9 @@ totals = provenance.section_totals(table) if len(table) else None
 # ## Per configuration
 
 # %% tags=["remove-input"]
-shown = table.drop(columns=["key"]) if len(table) else table
-plots.style(shown, digits=1)
+shown, constants = provenance.split_constant(table.drop(columns=["key"]) if len(table) else table)
+display(Markdown(provenance.constant_text(constants)))
+plots.style(shown, digits=1).hide(axis="index")
 
 # %% [markdown]
 # ## Per section
@@ -57,7 +59,7 @@ display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION) + " " + p
 
 # %% tags=["remove-input"]
 build = budget.latest_from_empty(profile=profile)
-display(Markdown(budget.build_text(build) if build else "No complete build of this profile from an empty store "
+display(Markdown(budget.build_text(build, target=False) if build else "No complete build of this profile from an empty store "
                  "has been timed in this results folder yet; `make book RETRAIN=1` records one."))
 plots.style(budget.section_table(build), digits=1) if build else None
 

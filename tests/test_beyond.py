@@ -98,7 +98,7 @@ def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
     facts = beyond.study_facts(study)
     table = pd.DataFrame([{"test acc.": 0.9, "SD": 0.001, "n": 5}], index=["recipe, one network"])
     text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
-    assert "too long for five seeds within the 30-minute retrain budget" in text and "0.0050 lower" in text
+    assert "too long for five seeds to retrain within 30 minutes" in text and "0.0050 lower" in text
 
 
 def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
@@ -128,3 +128,30 @@ def beyond_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[1] / "results"
+
+
+def test_the_trials_figure_shows_every_trial_however_far_below_the_best():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize")
+    base = RunConfig(hidden=(64,), optimizer="adam", lr=1e-3)
+    for value, state in [(0.905, "COMPLETE"), (0.11, "COMPLETE"), (0.83, "PRUNED"), (0.9, "COMPLETE"),
+                         (0.45, "PRUNED")]:
+        trial = study.ask()
+        trial.set_user_attr("seconds", 10.0)
+        trial.set_user_attr("config", base.to_dict())
+        trial.report(value, 5)
+        if state == "PRUNED":
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, value)
+    fig = beyond.history_figure(study)
+    low, high = fig.axes[0].get_ylim()
+    assert low < 0.11 and high > 0.905  # the old zoom cut at the 10th percentile of complete trials minus 0.02
+    ticks = beyond.accuracy_ticks(low, high)
+    assert list(fig.axes[0].get_yticks()) == pytest.approx(ticks) and 0.9 in ticks and 0.1 in ticks
+    assert beyond.accuracy_ticks(0.82, 0.915) == [0.82, 0.84, 0.86, 0.88, 0.9, 0.91]

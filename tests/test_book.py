@@ -1,18 +1,20 @@
 """The book machinery: sections and their parameters, papermill execution, the Jupyter Book build, the browser.
 
 Fast tests run throwaway notebooks listed in a throwaway ``_toc.yml``. The ``slow`` tests build the whole book
-with the quick profile, through :func:`fcnbook.book.build.build_book` exactly as ``fcnbook book --profile quick``
-does, into a temporary copy of the book (the user's ``book/`` and ``results/`` are never touched); the
+with the quick profile, ``fcnbook book --profile quick`` as ``make quick`` runs it, in a fresh clone of the project
+(the user's ``book/`` and ``results/`` are never touched, and the clone's ``git status`` stays empty); the
 ``browser`` tests then open every built page in headless Chromium.
 """
 
 from __future__ import annotations
 
+import html
 import html.parser
 import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -23,6 +25,7 @@ import pytest
 from fcnbook.book import build as bookbuild
 from fcnbook.book import sections
 from fcnbook.book.parameters import Expression, parse_parameter_value, parse_parameters_cell
+from fcnbook.paths import data_dir
 
 TINY = '''# %% [markdown]
 # # A tiny section
@@ -74,7 +77,9 @@ def _tags(path: Path) -> list[list[str]]:
 
 def test_toc_is_the_one_list_of_sections():
     names = sections.toc_sections()
-    assert names[0] == "01_data" and "10_summary" in names and len(names) == len(set(names))
+    assert names[:2] == ["00_findings", "01_data"] and "10_summary" in names and len(names) == len(set(names))
+    # The root, the opening page, states what the others found: a build executes it last.
+    assert sections.execution_order() == [*names[1:], "00_findings"]
     # Every listed section has its source, and every source is listed: nothing else names sections.
     assert sorted(names) == sorted(p.stem for p in sections.NOTEBOOKS.glob("*.py"))
 
@@ -85,12 +90,16 @@ def test_toc_sections_reads_nested_entries(tmp_path):
         "      - file: sections/a_one\n        sections:\n          - file: sections/b_two.ipynb\n"
     )
     assert sections.toc_sections(tmp_path) == ["a_one", "b_two"]
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: sections/opening\nchapters:\n  - file: sections/a\n")
+    assert sections.toc_sections(tmp_path) == ["opening", "a"]
+    assert sections.execution_order(tmp_path) == ["a", "opening"]
     with pytest.raises(ValueError, match="does not exist"):
         sections.toc_sections(tmp_path / "nowhere")
 
 
 def test_unknown_section_is_a_one_line_error(tiny):
-    with pytest.raises(ValueError, match=r"unknown section 'nope'; allowed \(book/_toc.yml\): 01_data, 02_") as e:
+    allowed = r"unknown section 'nope'; allowed \(book/_toc.yml\): 00_findings, 01_data, 02_"
+    with pytest.raises(ValueError, match=allowed) as e:
         sections.run_section("nope")
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="unknown section"):
@@ -321,23 +330,51 @@ def test_build_continues_past_a_failing_section_and_only_keeps_the_rest(tmp_path
 # -- the whole book (slow) -------------------------------------------------------------------------
 
 
+def _fresh_checkout(dest: Path) -> Path:
+    """A fresh clone of the project in ``dest``: its tracked files and the untracked ones git does not ignore,
+    committed as the first commit of a new repository, and the project's MathJax (node_modules/, git-ignored)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=sections.ROOT,
+                            capture_output=True, check=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (sections.ROOT / name).is_file():  # a tracked file deleted in the work tree is left out
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(sections.ROOT / name, dest / name)
+    mathjax = sections.ROOT / "node_modules" / "mathjax" / "es5"
+    if mathjax.is_dir():
+        (dest / "node_modules" / "mathjax").mkdir(parents=True)
+        (dest / "node_modules" / "mathjax" / "es5").symlink_to(mathjax.resolve())
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=fcnbook", "-c", "user.email=fcnbook@localhost",
+                                                  "commit", "-q", "-m", "fresh clone"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The quick book built once for this module, with results in a temporary run store."""
-    tmp = tmp_path_factory.mktemp("quickbook")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FCNBOOK_RESULTS", str(tmp / "results"))  # inherited by every papermill kernel
-        t0 = time.perf_counter()
-        index = bookbuild.build_book(profile="quick", workdir=tmp / "work")
-        seconds = time.perf_counter() - t0
+    """The quick book built once for this module, as `make quick` builds it, in a fresh clone of the project.
+
+    The clone's own ``fcnbook`` runs (``PYTHONPATH``), with no ``FCNBOOK_RESULTS``: the results go where the
+    quick profile puts them, ``results-quick/`` of the clone. The user's ``book/`` and ``results/`` are never
+    touched. Returns (html folder, seconds, the clone).
+    """
+    if shutil.which("git") is None or not (sections.ROOT / ".git").exists():
+        pytest.skip("the project is not a git checkout")
+    clone = _fresh_checkout(tmp_path_factory.mktemp("quickbook") / "clone")
+    env = {k: v for k, v in os.environ.items() if k != "FCNBOOK_RESULTS"}
+    env |= {"PYTHONPATH": os.pathsep.join([str(clone / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            "FCNBOOK_DATA": str(data_dir())}
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "fcnbook", "book", "--profile", "quick"], cwd=clone, env=env,
+                       capture_output=True, text=True, timeout=3600)
+    seconds = time.perf_counter() - t0
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     print(f"\nquick book: {seconds:.0f} s wall time")
-    (tmp / "seconds.txt").write_text(f"{seconds:.1f}\n")
-    return index.parent, seconds
+    return clone / "book" / "_build" / "html", seconds, clone
 
 
 @pytest.mark.slow
 def test_quick_book_builds_every_section(built):
-    html_dir, seconds = built
+    html_dir, seconds, clone = built
     assert (html_dir / "index.html").is_file()
     for name in sections.toc_sections():
         assert (html_dir / "sections" / f"{name}.html").is_file(), name
@@ -348,14 +385,60 @@ def test_quick_book_builds_every_section(built):
     # No parameter cell reaches a page.
     summary = (html_dir / "sections" / "10_summary.html").read_text()
     assert 'long_epochs = None' not in summary and "# Parameters" not in summary
-    # The build timed itself into the run store it trained into (fcnbook.report.budget).
+    # The build timed itself into the quick profile's results folder (fcnbook.report.budget): it started empty.
     from fcnbook.report import budget
 
-    (entry,) = budget.builds(html_dir.parents[3] / "results")
-    assert entry["profile"] == "quick" and list(entry["sections"]) == sections.toc_sections()
+    (entry,) = budget.builds(clone / "results-quick")
+    assert entry["profile"] == "quick" and sorted(entry["sections"]) == sorted(sections.toc_sections())
     assert entry["runs_stored_at_start"] == 0 and entry["runs"] > 0 and not entry["failed"]
-    assert entry["total_s"] == pytest.approx(seconds, abs=5.0)
+    assert entry["total_s"] == pytest.approx(seconds, abs=10.0)
     assert "sgemm_gflops_before" not in entry  # the peak is measured for full builds that train, only
+
+
+@pytest.mark.slow
+def test_a_quick_build_leaves_the_shipped_store_and_the_checkout_alone(built):
+    """`make quick` in a fresh clone: its records, SVD cache and timing go to results-quick/ (git-ignored);
+    `git status` shows nothing, so neither results/ nor results/timings/book.jsonl changed."""
+    _, _, clone = built
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone,
+                            capture_output=True, text=True, check=True).stdout
+    assert status == "", status
+    quick = clone / "results-quick"
+    assert any(quick.glob("runs/*/seed-*.json")) and any(quick.glob("svd/*.json"))
+
+
+@pytest.mark.slow
+def test_the_opening_page_links_every_finding_to_its_chapter(built):
+    html_dir, _, _ = built
+    page = (html_dir / "sections" / "00_findings.html").read_text()
+    body = page[page.index('<section id="what-this-book-finds">'):page.index('<section id="what-this-book-is">')]
+    assert body.count("<li>") >= 5
+    from fcnbook.report.chapters import headlines
+
+    for chapter in headlines.CHAPTERS.values():
+        assert f'href="{chapter}.html' in body, chapter
+
+
+@pytest.mark.slow
+def test_pages_have_math_typeset_meaningful_alt_texts_and_no_process_words(built):
+    """No $...$ left as text, every image's alt text is a caption's first sentence or names its section (never a
+    file name or hash), and no page speaks of the project's issues or budgets."""
+    html_dir, _, _ = built
+    problems = []
+    for page in _pages(html_dir):
+        text = page.read_text(encoding="utf-8")
+        name = str(page.relative_to(html_dir))
+        visible = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", text, flags=re.S)
+        if re.search(r"\$[^$\s][^$]*\$", html.unescape(visible)):
+            problems.append(f"{name}: a literal $...$")
+        for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', text):
+            if not alt or "/" in alt or re.search(r"[0-9a-f]{16,}", alt) or alt.endswith((".png", ".svg")):
+                problems.append(f"{name}: alt text {alt!r}")
+        # "at this budget" (of epochs, in a chapter's sentence) is training vocabulary, not the project's process
+        words = re.findall(r"\b(issues?|(?<!this )budgets?)\b", html.unescape(visible), flags=re.I)
+        if words and name not in ("genindex.html", "search.html"):
+            problems.append(f"{name}: speaks of {sorted(set(words))}")
+    assert not problems, "\n".join(problems)
 
 
 _LOADING_RELS = {"stylesheet", "preload", "icon", "modulepreload", "prefetch"}
@@ -384,7 +467,7 @@ def _pages(html_dir: Path) -> list[Path]:
 
 @pytest.mark.slow
 def test_no_page_loads_anything_from_the_network(built):
-    html_dir, _ = built
+    html_dir, _, _ = built
     offenders = []
     for page in _pages(html_dir):
         refs = _Refs()
@@ -427,7 +510,7 @@ def _not_blank(png: bytes) -> bool:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_every_page_renders_in_chromium(built, browser):
-    html_dir, _ = built
+    html_dir, _, _ = built
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     remote: list[str] = []
     page.on("request", lambda r: remote.append(r.url) if r.url.startswith(("http:", "https:")) else None)
@@ -448,7 +531,7 @@ def test_every_page_renders_in_chromium(built, browser):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_summary_table_and_local_mathjax(built, browser):
-    html_dir, _ = built
+    html_dir, _, _ = built
     page = browser.new_page()
     page.goto((html_dir / "sections" / "10_summary.html").as_uri(), wait_until="load")
     assert page.evaluate("document.querySelectorAll('table.table1-reproduced tbody tr').length") == 16
@@ -456,6 +539,24 @@ def test_summary_table_and_local_mathjax(built, browser):
     page.goto((html_dir / "methods.html").as_uri(), wait_until="load")
     page.wait_for_selector("mjx-container", timeout=20_000)  # MathJax, from _static/mathjax, typeset the page
     assert page.evaluate("document.querySelectorAll('mjx-container').length") > 20
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_table_fits_a_1300_pixel_window(built, browser):
+    """No table needs a horizontal scroll bar in a 1300-pixel-wide window (Table 1 included)."""
+    html_dir, _, _ = built
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    wide = []
+    for path in _pages(html_dir):
+        if path.name == "index.html" and path.parent == html_dir:  # a redirect to the opening page
+            continue
+        page.goto(path.as_uri(), wait_until="load")
+        found = page.evaluate("""() => Array.from(document.querySelectorAll('table'))
+            .map(t => [Math.round(t.getBoundingClientRect().width), t.parentElement.clientWidth])
+            .filter(([w, room]) => w > room + 1)""")
+        wide += [f"{path.relative_to(html_dir)}: a table {w} px wide in {room} px" for w, room in found]
+    assert not wide, "\n".join(wide)
 
 
 # -- the PDF (slow): the quick book above, printed by Chromium, checked with poppler-utils ----------------
@@ -473,7 +574,7 @@ def book_pdf(built):
         pytest.fail("Chromium or poppler-utils is not installed; run `make chromium poppler`")
     from fcnbook.book.pdf import build_pdf
 
-    html_dir, _ = built
+    html_dir, _, _ = built
     book_dir = html_dir.parents[1]
     t0 = time.perf_counter()
     path = build_pdf(book_dir, book_dir.parent / "_config.yml")

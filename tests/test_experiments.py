@@ -13,7 +13,7 @@ TOC = Path(__file__).resolve().parents[1] / "book" / "_toc.yml"
 
 def _toc_sections() -> list[str]:
     toc = yaml.safe_load(TOC.read_text())
-    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    files = [toc["root"], *(c["file"] for part in toc["parts"] for c in part["chapters"])]
     return [f.split("/", 1)[1] for f in files if f.startswith("sections/")]
 
 

@@ -114,3 +114,39 @@ def test_a_paired_section_runs_under_papermills_cli(tmp_path):
     out = nbformat.read(folder / "01_data.out.ipynb", as_version=4)
     assert not out.metadata["papermill"]["exception"]
     assert any("image/png" in o.get("data", {}) for c in out.cells for o in c.get("outputs", []))
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` with its size and modification time (git-ignored lock files left out)."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_DATA, reason="real data not fetched (run `make data`)")
+def test_a_chapter_runs_under_papermill_and_jupyter_nbconvert(tmp_path):
+    """The README's second and third ways to run a chapter, on 02_baseline after `jupytext --sync`: papermill's CLI
+    on the quick profile (its own results folder), then `jupyter nbconvert --execute` with the default parameters,
+    which reads the shipped store and trains nothing (the store is unchanged afterwards)."""
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    if not shutil.which("jupyter-nbconvert", path=path):
+        pytest.skip("nbconvert is not installed: pip install -e '.[dev]' (make setup) installs it")
+    folder = _copy(tmp_path, [NOTEBOOKS / "02_baseline.py"])
+    _sync(folder, "02_baseline.py")
+    p = _papermill(folder, "02_baseline", "profile=quick", env={"FCNBOOK_RESULTS": str(tmp_path / "results")})
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert not nbformat.read(folder / "02_baseline.out.ipynb", as_version=4).metadata["papermill"]["exception"]
+
+    shipped = ROOT / "results"
+    before = _tree(shipped)
+    env = {k: v for k, v in os.environ.items() if k != "FCNBOOK_RESULTS"} | {"PATH": path}
+    p = subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                        "notebooks/02_baseline.ipynb"], cwd=folder, capture_output=True, text=True, env=env,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = nbformat.read(folder / "notebooks" / "02_baseline.nbconvert.ipynb", as_version=4)
+    shown = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                    for c in out.cells for o in c.get("outputs", []))
+    assert "Traceback" not in shown and any("image/png" in o.get("data", {}) for c in out.cells
+                                            for o in c.get("outputs", []))
+    assert _tree(shipped) == before, "nbconvert with the default parameters changed the shipped store"

@@ -4,6 +4,11 @@
 ``book/`` (``-W -n --keep-going``: any warning fails the build). With ``only``, the other sections keep their
 last executed notebook; one that has never been executed is executed too, since the book cannot be built
 without it. With ``pdf=True`` the whole book is also printed to one PDF (:mod:`fcnbook.book.pdf`).
+
+The sections run in the book's order, but the root section (the opening page, which states what the others found)
+runs last (:func:`fcnbook.book.sections.execution_order`). A build reads and writes its profile's results folder
+(:func:`fcnbook.paths.profile_results`: the quick profile's is ``results-quick/``, which git ignores), and only a
+build that starts from an empty store appends its timing to that folder.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from pathlib import Path
 
 from fcnbook import machine
 from fcnbook.book.jupyterbook import CONFIG, BookError, jupyter_book
-from fcnbook.book.sections import BOOK, NOTEBOOKS, SectionError, run_section, toc_sections
+from fcnbook.book.sections import BOOK, NOTEBOOKS, SectionError, execution_order, run_section, toc_sections
+from fcnbook.paths import profile_results
 
 
 def _start_timing(profile: str, only: list[str], pdf: bool, peak: Callable[[], float] | None) -> dict | None:
     """What a build's timing record knows before it starts: the declared runs and how many the store holds.
 
-    ``None`` (no record) when the store holds every declared run and SVD entries: such a build computes nothing,
-    and not recording it keeps the shipped ``results/timings`` unchanged by an ordinary ``make book``.
+    ``None`` (no record) unless the store starts empty (no declared run, no SVD entry): a build that reuses stored
+    results times something other than the book's cost, and not recording it keeps the shipped
+    ``results/timings`` unchanged by ``make book`` and by a full build that retrains a few missing runs.
 
     A full-profile build that must train measures the sgemm peak before it starts and again when it ends, so that
     its FLOP bound (:mod:`fcnbook.report.budget`) uses the machine's speed of that hour, not of another day.
@@ -37,14 +44,14 @@ def _start_timing(profile: str, only: list[str], pdf: bool, peak: Callable[[], f
     configs = [c for section in declared.values() for c in section]
     stored = sum(store.record_path(c, s, root).exists() for c in configs for s in seeds)
     svd = len(list((root / "svd").glob("*.json"))) if (root / "svd").is_dir() else 0
-    if stored == len(configs) * len(seeds) and svd:
+    if stored or svd:
         return None
     cost = budget.book_budget(profile, declared)
     timing = {"profile": profile, "only": list(only), "pdf": pdf, "runs": len(configs) * len(seeds),
               "runs_stored_at_start": stored, "svd_entries_at_start": svd, "gflop": round(cost["total_gflop"], 1),
               "probe_gflop": round(cost["probe_gflop"], 1), "sections": {}, "started": time.strftime(
                   "%Y-%m-%dT%H:%M:%S%z")}
-    if profile == "full" and stored < timing["runs"] and peak is not None:
+    if profile == "full" and peak is not None:
         timing["sgemm_gflops_before"] = round(peak(), 1)
     return timing
 
@@ -181,6 +188,11 @@ def build_book(
     BookError
         Some section failed (the book is still built, showing the traceback) or Jupyter Book failed.
     """
+    with profile_results(profile):
+        return _build(profile, only, pdf, notebooks, workdir, peak, describe)
+
+
+def _build(profile, only, pdf, notebooks, workdir, peak, describe) -> Path:
     notebooks = Path(notebooks) if notebooks else NOTEBOOKS
     book, config = _workdir_copy(Path(workdir)) if workdir else (BOOK, CONFIG)
     names = toc_sections(book)
@@ -188,7 +200,7 @@ def build_book(
     _check_sections(names, only, notebooks)
     start = time.perf_counter()
     timing = _start_timing_or_none(profile, only, pdf, peak)
-    failed = _run_sections(names, only, profile=profile, notebooks=notebooks, book=book, timing=timing)
+    failed = _run_sections(execution_order(book), only, profile=profile, notebooks=notebooks, book=book, timing=timing)
     problems = [f"section {n} failed: {msg}" for n, msg in failed.items()]
     index = _compile(book, config, pdf=pdf and not failed, timing=timing, problems=problems)
     print(f"[book] total {time.perf_counter() - start:.1f} s", flush=True)

@@ -181,6 +181,22 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _print_page(folder: Path, root: str) -> Path:
+    """The one page of a ``singlehtml`` build to print (its ``index.html`` only redirects to it).
+
+    Sphinx writes the root document to ``<root>.html`` but makes every link relative to the output folder, and
+    its links to itself ``<root>.html#...``: a root in a subfolder (``sections/00_findings``) would miss its
+    scripts, styles and images. It is then printed from a copy in the output folder whose links to itself are
+    plain anchors, which the PDF keeps as links within the document.
+    """
+    page = folder / f"{root}.html"
+    if "/" not in root:
+        return page
+    copy = folder / "fcnbook-print.html"
+    copy.write_text(page.read_text(encoding="utf-8").replace(f'href="{root}.html#', 'href="#'), encoding="utf-8")
+    return copy
+
+
 def build_pdf(book: Path = BOOK, config: Path = CONFIG, out: Path | None = None) -> Path:
     """Build the ``singlehtml`` book from the executed sections and print it to one PDF.
 
@@ -200,8 +216,7 @@ def build_pdf(book: Path = BOOK, config: Path = CONFIG, out: Path | None = None)
     import yaml
 
     built = jupyter_book(book, config, builder="singlehtml")
-    root = yaml.safe_load((book / "_toc.yml").read_text())["root"]
-    index = built.parent / f"{root}.html"  # the one page; singlehtml's index.html only redirects to it
+    index = _print_page(built.parent, yaml.safe_load((book / "_toc.yml").read_text())["root"])
     cfg = _book_config(config)
     title = cfg.get("title", "fcnbook")
     meta = [m for m in (cfg.get("author"), datetime.date.today().isoformat()) if m]

@@ -1,12 +1,15 @@
 """Execute one section notebook with papermill.
 
 The ``.py`` files in ``notebooks/`` (jupytext percent format) are the source of truth and ``book/_toc.yml`` is
-the one list of sections: a section is ``notebooks/NAME.py`` listed there as ``sections/NAME``.
+the one list of sections: a section is ``notebooks/NAME.py`` listed there as ``sections/NAME`` (its root, the
+book's opening page, included).
 :func:`run_section` reads the ``.py`` afresh on every call, checks the parameters against the defaults of its
 cell tagged ``parameters`` (:mod:`fcnbook.book.parameters`), executes it with papermill and writes the executed
 notebook, by default to ``book/sections/NAME.ipynb``. The notebook is written under a temporary name and moved
 into place only when papermill is done, so a file at the final path is always a whole execution (one that ran
-through, or one that stopped at a failing cell and shows its traceback), never a half-written one.
+through, or one that stopped at a failing cell and shows its traceback), never a half-written one. The kernel
+reads and writes the results folder of the section's profile (:func:`fcnbook.paths.profile_results`): a quick
+preview never touches the shipped store.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fcnbook.book.parameters import Parameter, check_parameters, parse_parameter_value, parse_parameters_cell
-from fcnbook.paths import project_root
+from fcnbook.paths import profile_results, project_root
 
-__all__ = ["SectionError", "Parameter", "parse_parameter_value", "run_section", "section_parameters",
-           "section_path", "toc_sections"]
+__all__ = ["SectionError", "Parameter", "execution_order", "parse_parameter_value", "run_section",
+           "section_parameters", "section_path", "toc_sections"]
 
 ROOT = project_root()
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,15 +51,40 @@ def _toc_files(node) -> list[str]:
     return []
 
 
-def toc_sections(book: Path | None = None) -> list[str]:
-    """The section names, in book order: every ``sections/NAME`` entry of ``book/_toc.yml``."""
+def _toc(book: Path | None) -> dict:
     import yaml
 
     toc = Path(book or BOOK) / "_toc.yml"
     if not toc.is_file():
         raise ValueError(f"{toc} does not exist: it is the list of the book's sections")
-    files = [f.removesuffix(".ipynb") for f in _toc_files(yaml.safe_load(toc.read_text()))]
-    return [f.split("/", 1)[1] for f in files if f.startswith("sections/")]
+    return yaml.safe_load(toc.read_text())
+
+
+def _section(entry: str) -> str | None:
+    entry = entry.removesuffix(".ipynb")
+    return entry.split("/", 1)[1] if entry.startswith("sections/") else None
+
+
+def toc_sections(book: Path | None = None) -> list[str]:
+    """The section names, in book order: the ``root`` of ``book/_toc.yml`` when it is a ``sections/NAME`` entry,
+    then every ``sections/NAME`` entry below it."""
+    toc = _toc(book)
+    root = toc.get("root") if isinstance(toc.get("root"), str) else ""
+    names = [_section(f) for f in [root, *_toc_files(toc)]]
+    return [n for n in names if n]
+
+
+def execution_order(book: Path | None = None) -> list[str]:
+    """The sections in the order a build executes them: the book's order, except that a root section runs last.
+
+    The root is the book's opening page, which states what the other sections found, from their results.
+    """
+    names = toc_sections(book)
+    root = _toc(book).get("root")
+    if isinstance(root, str) and _section(root) in names:
+        names.remove(_section(root))
+        names.append(_section(root))
+    return names
 
 
 def section_path(name: str, notebooks: Path | None = None, book: Path | None = None) -> Path:
@@ -157,10 +185,10 @@ def run_section(
     SectionError
         A cell failed; papermill's notebook with the traceback is at ``out``.
     """
-    nb, params = _prepared(name, parameters, profile, notebooks, book)
+    nb, params, run_profile = _prepared(name, parameters, profile, notebooks, book)
     out = Path(out or Path(book or BOOK) / "sections" / f"{name}.ipynb").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    _execute(nb, name, params, out)
+    _execute(nb, name, params, out, run_profile if isinstance(run_profile, str) else None)
     return out
 
 
@@ -176,11 +204,14 @@ def _prepared(name: str, parameters: dict | None, profile: str | None, notebooks
         params.setdefault("profile", profile)
     nb = _read(path)  # read afresh every time: an edit to the .py shows up in the next run
     cell = _parameters_cell(nb)
-    check_parameters(name, params, [] if cell is None else parse_parameters_cell(cell.source, f"{name} parameters"))
+    specs = [] if cell is None else parse_parameters_cell(cell.source, f"{name} parameters")
+    check_parameters(name, params, specs)
+    # The profile the kernel runs (given, else the cell's default) picks its results folder.
+    run_profile = params.get("profile", next((p.default for p in specs if p.name == "profile"), None))
     if cell is not None:
         _tag(cell, REMOVE)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    return nb, params
+    return nb, params, run_profile
 
 
 @contextmanager
@@ -198,15 +229,16 @@ def _inline_figures():
             os.environ["MPLBACKEND"] = saved
 
 
-def _execute(nb, name: str, params: dict, out: Path) -> None:
+def _execute(nb, name: str, params: dict, out: Path, profile: str | None) -> None:
     """Run ``nb`` with papermill into a temporary file beside ``out``, moved to ``out`` once papermill is done
-    (with the traceback when a cell failed: :class:`SectionError`); nothing half-written is ever left."""
+    (with the traceback when a cell failed: :class:`SectionError`); nothing half-written is ever left. The kernel
+    reads and writes ``profile``'s results folder (:func:`fcnbook.paths.profile_results`)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     partial = out.with_name(f".{out.stem}.partial-{os.getpid()}.ipynb")  # papermill saves after every cell
     try:
-        with _inline_figures():
+        with _inline_figures(), profile_results(profile):
             papermill.execute_notebook(
                 nb,
                 str(partial),

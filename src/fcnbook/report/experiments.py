@@ -123,6 +123,7 @@ def forensic_sizes(S: Settings, svc_n: int | None) -> list[int | None]:
 
 #: What each section trains, for the budget and the tests; the keys are ``book/_toc.yml``'s section names.
 SECTIONS: dict[str, Callable[[Settings], list[RunConfig]]] = {
+    "00_findings": lambda S: [],  # the opening page: reads what the others trained
     "01_data": lambda S: [],
     "02_baseline": lambda S: [baseline(S)],
     "03_optimizers": lambda S: list(optimizer_grid(S).values()),

@@ -67,6 +67,9 @@ def styled_table1(table: pd.DataFrame, level: float = 0.95):
             {"selector": "td", "props": "padding: 0.2em 0.35em; text-align: right; white-space: nowrap;"},
             {"selector": "th", "props": "padding: 0.2em 0.35em; text-align: right; vertical-align: bottom;"},
             {"selector": "td.col1", "props": "text-align: left; white-space: normal; min-width: 10em;"},
+            # The intervals and the verdict may wrap ("[0.8534," over "0.8726]"), so that the table fits a
+            # 1300-pixel window and the printed page without a horizontal scroll bar.
+            {"selector": "td.col8, td.col9, td.col13", "props": "white-space: normal; min-width: 4.7em;"},
             {"selector": "th.col1", "props": "text-align: left;"},
             {"selector": "caption", "props": "caption-side: top; text-align: left; white-space: normal;"},
         ])

@@ -27,11 +27,11 @@ TUNED_ACCURACY = ROWS[-1].accuracy  # Table 1, row 16: the report's tuned networ
 STUDY = {"full": "fashion", "quick": "quick-fashion"}
 QUICK_TRIALS = 6
 #: The best public course submission known to us with a pure fully connected network (FashionMNIST test accuracy,
-#: mean and SD over its runs), quoted in the issue that asked for this chapter.
+#: mean and SD over its runs).
 PUBLIC_REFERENCE = (0.9030, 0.0021)
-#: The final retrain's budget: the issue asks for the five-seed retrain in at most 30 minutes on the 2-core machine,
-#: so the recipe is chosen among trials whose one-seed training took at most 30 min / 5 seeds (their own recorded
-#: seconds on the study's machine); the unconstrained best trial is shown beside it.
+#: The final retrain's time limit: five seeds in at most 30 minutes on the 2-core machine, so the recipe is chosen
+#: among trials whose one-seed training took at most 30 min / 5 seeds (their own recorded seconds on the study's
+#: machine); the unconstrained best trial is shown beside it.
 RETRAIN_BUDGET_S = 30 * 60
 HOW_TO_RUN = ("fcnbook tune --study fashion --trials 200 --timeout 4200 --precision bf16 --workers 2  "
               "# then: make book")
@@ -113,34 +113,70 @@ def top_trials(study, n: int = 8) -> pd.DataFrame:
         trial = study.trials[r["trial"]]
         rows.append({"trial": r["trial"], "val. acc.": r["val_accuracy"],
                      "train s": round(trial.user_attrs.get("seconds", float("nan"))),
-                     "in budget": "yes" if affordable(trial) else "no",
+                     f"5 seeds in {RETRAIN_BUDGET_S // 60} min": "yes" if affordable(trial) else "no",
                      "configuration": f"{c.label().removesuffix(' bf16')}, {c.epochs} ep., batch {c.batch_size}"})
     return pd.DataFrame(rows).set_index("trial")
 
 
-def history_figure(study):
-    """Validation accuracy of every finished trial in order (pruned ones at their last report), best so far."""
-    import matplotlib.pyplot as plt
+#: Tick candidates of the trials figure's accuracy axis (logarithmic in the error), round ones first; the figure
+#: keeps those in range that do not crowd a tick kept before them.
+ACCURACY_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
+                  0.82, 0.84, 0.86, 0.88, 0.91, 0.92, 0.93, 0.94, 0.96, 0.97, 0.98, 0.995)
 
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+
+def _error_scale(y):
+    return -np.log10(np.clip(1 - np.asarray(y, dtype=float), 1e-6, None))
+
+
+def _accuracy_of(z):
+    return 1 - 10 ** (-np.asarray(z, dtype=float))
+
+
+def accuracy_ticks(low: float, high: float, min_gap: float = 0.045) -> list[float]:
+    """The :data:`ACCURACY_TICKS` within ``[low, high]``, in order of preference, each kept when it stays ``min_gap``
+    of the axis (on the error scale) away from every tick kept before it; returned in ascending order."""
+    span = float(_error_scale(high) - _error_scale(low)) or 1.0
+    kept: list[float] = []
+    for t in (t for t in ACCURACY_TICKS if low <= t <= high):
+        if all(abs(_error_scale(k) - _error_scale(t)) / span >= min_gap for k in kept):
+            kept.append(t)
+    return sorted(kept)
+
+
+def history_figure(study):
+    """Validation accuracy of every finished trial in order (pruned ones at their last report), best so far.
+
+    Every trial is shown: the accuracy axis is logarithmic in the error, 1 - accuracy, so that the trials near the
+    best are spread out while a trial far below them (near chance, or pruned early) stays on the figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    fig, ax = plt.subplots(figsize=(8.6, 3.4))
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
     pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.intermediate_values]
+    last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]
+    ax.set_yscale("function", functions=(_error_scale, _accuracy_of))
     ax.scatter([t.number for t in done], [t.value for t in done], s=14, label="complete", color="C0")
-    ax.scatter([t.number for t in pruned], [t.intermediate_values[max(t.intermediate_values)] for t in pruned],
-               s=14, marker="x", label="pruned (last report)", color="C3", alpha=0.7)
+    ax.scatter([t.number for t in pruned], last, s=14, marker="x", label="pruned (last report)", color="C3", alpha=0.7)
     order = sorted(done, key=lambda t: t.number)
     ax.step([t.number for t in order], np.maximum.accumulate([t.value for t in order]), where="post",
             color="k", lw=1.2, label="best so far")
     pick = chosen_trial(study)
     if pick is not None:
         ax.scatter([pick.number], [pick.value], s=90, facecolors="none", edgecolors="k", lw=1.2,
-                   label="chosen (best within the retrain budget)")
-    values = [t.value for t in done]
-    if values:  # zoom on the useful range: trials near chance would squash the rest
-        ax.set_ylim(max(0.0, np.percentile(values, 10) - 0.02), max(values) + 0.01)
+                   label=f"chosen (best retraining five seeds in {RETRAIN_BUDGET_S // 60} min)")
+    values = [t.value for t in done] + last
+    if values:  # every trial inside the axis, with a margin of a tenth of the span on the error scale
+        lo, hi = _error_scale(min(values)), _error_scale(max(values))
+        pad = 0.1 * max(hi - lo, 0.05)
+        low, high = float(_accuracy_of(max(lo - pad, 0.0))), float(_accuracy_of(hi + pad))
+        ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(FixedLocator(accuracy_ticks(low, high)))
+        ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("trial")
-    ax.set_ylabel("validation accuracy")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylabel("validation accuracy\n(log scale of 1 − accuracy)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)  # outside: it hides no trial
     fig.tight_layout()
     return fig
 
@@ -233,8 +269,8 @@ def sentence(table: pd.DataFrame, facts: dict, config: RunConfig, shortened: boo
         n_val = round(0.1 * 60_000)
         se = math.sqrt(facts["best_value"] * (1 - facts["best_value"]) / n_val)
         pick = (f"Its best trial, number {facts['best_number']} (validation accuracy {facts['best_value']:.4f}), "
-                f"trained for {facts['best_seconds']:.0f} s, too long for five seeds within the "
-                f"{RETRAIN_BUDGET_S / 60:.0f}-minute retrain budget; the recipe is the best trial within it, number "
+                f"trained for {facts['best_seconds']:.0f} s, too long for five seeds to retrain within "
+                f"{RETRAIN_BUDGET_S / 60:.0f} minutes; the recipe is the best trial that does, number "
                 f"{facts['chosen_number']} ({facts['chosen_value']:.4f} in {facts['chosen_seconds']:.0f} s), "
                 f"{facts['best_value'] - facts['chosen_value']:.4f} lower, against a standard error of about "
                 f"{se:.4f} for one validation accuracy")

@@ -66,6 +66,32 @@ def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
     return frame.sort_values(["_order", "configuration"]).drop(columns="_order").reset_index(drop=True)
 
 
+#: How :func:`constant_text` states a column that holds one value for every record.
+_FACTS = {"section": "section {}", "dataset": "dataset {}", "seeds": "seeds {}", "epochs": "{} epochs",
+          "device": "device {}", "cpu": "CPU {}", "cores": "{} cores", "torch": "torch {}", "mkl": "MKL {}",
+          "code version": "training code version {}", "created": "made on {}"}
+
+
+def split_constant(provenance: pd.DataFrame, keep=("configuration",)) -> tuple[pd.DataFrame, dict]:
+    """The table without the columns that hold one value in every row, and those values (column -> value).
+
+    ``keep`` are never moved out (the row's name); a table of one row keeps everything, since nothing varies.
+    """
+    if len(provenance) < 2:
+        return provenance, {}
+    same = [c for c in provenance.columns
+            if c in _FACTS and c not in keep and provenance[c].astype(str).nunique() == 1]
+    return provenance.drop(columns=same), {c: provenance[c].iloc[0] for c in same}
+
+
+def constant_text(constants: dict) -> str:
+    """One sentence naming what every record of the table shares (:func:`split_constant`), or ""."""
+    if not constants:
+        return ""
+    facts = "; ".join(_FACTS[c].format(v) for c, v in constants.items())
+    return f"Every configuration below shares: {facts}. The table lists what differs between them."
+
+
 def section_totals(provenance: pd.DataFrame) -> pd.DataFrame:
     """Configurations, runs and training minutes per section of a :func:`table`."""
     t = provenance.assign(runs=provenance["seeds"].str.count(",") + 1,
