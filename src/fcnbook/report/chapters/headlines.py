@@ -20,6 +20,8 @@ import pandas as pd
 from fcnbook.report import experiments, paper
 from fcnbook.report.chapters import beyond, protocol, summary
 from fcnbook.report.settings import Settings, Stored
+from fcnbook.stats import verdicts as v
+from fcnbook.stats.prediction import single_run
 from fcnbook.store.frames import MissingRuns, welch_difference
 
 LEVEL = summary.LEVEL
@@ -71,7 +73,7 @@ def choice_bullet(s: summary.Summary) -> str:
     base_rows = [r.number for r in paper.ROWS if not r.tuned]
     best = summary.best_by_validation(s.table, s.runs, base_rows)
     distinct = s.table.drop_duplicates("key")
-    bad = distinct[(distinct["diverged"] > 0) | (distinct["mean"] < summary.AT_CHANCE)]
+    bad = distinct[(distinct["diverged"] > 0) | (distinct["mean"] < v.CHANCE)]
     text = "- **What the choices do.** "
     if best is not None:
         text += (f"Chosen on the validation split, the best of the fifteen variations of the baseline is row "
@@ -93,12 +95,10 @@ def noise_bullet(p: protocol.Protocol) -> str:
     g, alpha = p.gap, 1 - p.level
     a, b = protocol.REPORT_PAIR
     spread = float(stats.t.ppf(1 - alpha / 2, g["n"] - 1)) * g["sd_diff"]
-    if g["p_high"] < alpha:
-        verdict = "more than run-to-run variation explains, so something else differed between the two runs"
-    elif g["p"] < alpha:
-        verdict = "unusual for two runs of one configuration, though chance cannot be ruled out"
-    else:
-        verdict = "within run-to-run variation"
+    verdict = {  # the protocol chapter's rule (fcnbook.stats.verdicts.run_gap), in this page's words
+        v.BEYOND: "more than run-to-run variation explains, so something else differed between the two runs",
+        v.UNUSUAL: "unusual for two runs of one configuration, though chance cannot be ruled out",
+        v.WITHIN: "within run-to-run variation"}[v.run_gap(g["p"], g["p_high"])]
     return (f"- **The noise floor.** Under the report's own protocol (a validation split drawn without a seed, "
             f"MNIST's pixel scaling) one run of the baseline varies with an SD of {g['sd']:.4f}, so two runs of one "
             f"configuration land more than {spread:.4f} apart one time in twenty: a smaller difference between two "
@@ -135,15 +135,17 @@ def beyond_bullet(table: pd.DataFrame, tuned_acc, recipe_acc, facts: dict, confi
 
 
 def mnist_bullet(mnist: pd.Series, recipe: pd.Series | None) -> str:
-    """The tuned configuration on MNIST against the report's figure (and the searched recipe on MNIST)."""
+    """The tuned configuration on MNIST (``mnist``: its test accuracies by seed) against the report's figure, by the
+    book's one yardstick (:func:`fcnbook.stats.prediction.single_run`), and the searched recipe on MNIST."""
     y = paper.MNIST_TUNED_ACCURACY
-    t = summary.prediction_test(mnist["mean"], mnist["sd"], int(mnist["n"]), y, level=LEVEL)
-    where = ("inside" if t["p"] >= 1 - LEVEL else "outside") if t["p"] == t["p"] else "(one seed: no interval)"
+    t = single_run(mnist.to_numpy(), y, level=LEVEL)
+    pi = t.interval
+    where = {True: "inside", False: "outside", None: "(one seed: no interval)"}[t.inside]
     text = (f"- **The transfer to MNIST.** The report's tuned configuration, trained from scratch on the digits, "
-            f"scores {mnist['mean']:.4f} (SD {mnist['sd']:.4f}, {int(mnist['n'])} seeds); the report's {y:.4f} is "
+            f"scores {pi.mean:.4f} (SD {pi.sd:.4f}, {pi.n} seeds); the report's {y:.4f} is "
             f"{where} our {LEVEL * 100:g} % prediction interval")
-    if t["p"] == t["p"]:
-        text += f" [{t['low']:.4f}, {t['high']:.4f}]"
+    if t.inside is not None:
+        text += f" [{pi.low:.4f}, {pi.high:.4f}]"
     if recipe is not None:
         text += f". The searched recipe, unchanged but for its flips, reaches {recipe['mean']:.4f} there"
     return text + f". {_link('mnist')}"
