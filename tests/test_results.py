@@ -1,4 +1,4 @@
-"""Statistics of fcnbook.store.frames against scipy (and statsmodels where installed) as oracles."""
+"""Statistics of fcnbook.store.frames against scipy and statsmodels (a dev dependency) as oracles."""
 
 import math
 import subprocess
@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
 from fcnbook.config import RunConfig
 from fcnbook.store import frames as results
@@ -75,14 +76,23 @@ def test_mcnemar_counts_discordant_pairs_and_matches_the_exact_binomial():
 
 
 def test_mcnemar_agrees_with_statsmodels():
-    contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
     y = np.zeros(40, dtype=int)
     a = np.array([0] * 30 + [1] * 10)  # right on the first 30
     b = np.array([0] * 22 + [1] * 12 + [0] * 6)  # right on 22 of those, and on 6 that a gets wrong
     m = results.mcnemar(a, b, y)
     table = [[22, 8], [6, 4]]
     assert (m["only_a"], m["only_b"]) == (8, 6)
-    assert m["p"] == pytest.approx(contingency.mcnemar(table, exact=True).pvalue)
+    assert m["p"] == pytest.approx(statsmodels_mcnemar(table, exact=True).pvalue)
+    # and on random pairs of predictions, pooled over three seeds, from balanced to lopsided discordance
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 10, 300)
+    for p_b in (0.85, 0.8, 0.7):
+        a = np.where(rng.random((3, 300)) < 0.85, y, (y + 1) % 10)
+        b = np.where(rng.random((3, 300)) < p_b, y, (y + 2) % 10)
+        m = results.mcnemar(a, b, y)
+        ra, rb = a == y, b == y
+        table = [[int((ra & rb).sum()), int((ra & ~rb).sum())], [int((~ra & rb).sum()), int((~ra & ~rb).sum())]]
+        assert m["p"] == pytest.approx(statsmodels_mcnemar(table, exact=True).pvalue, rel=1e-9), (p_b, table)
 
 
 def test_mcnemar_without_discordant_pairs_and_bad_shapes():
