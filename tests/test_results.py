@@ -1,4 +1,4 @@
-"""Statistics of fcnbook.store.frames and fcnbook.stats against scipy (and statsmodels where installed) as oracles."""
+"""Statistics of fcnbook.store.frames and fcnbook.stats against scipy and statsmodels (a dev dependency) as oracles."""
 
 import math
 import subprocess
@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
 from fcnbook.config import RunConfig
-from fcnbook.stats.paired import mcnemar
+from fcnbook.stats.seed_pairs import mcnemar_by_seed
 from fcnbook.store import frames as results
 from fcnbook.store.frames import Results
 
@@ -62,36 +63,43 @@ def exact_mcnemar(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def test_mcnemar_counts_discordant_pairs_and_matches_the_exact_binomial():
+def test_mcnemar_by_seed_counts_discordant_pairs_and_matches_the_exact_binomial():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 500)
     a = np.where(rng.random((3, 500)) < 0.85, y, (y + 1) % 10)
     b = np.where(rng.random((3, 500)) < 0.80, y, (y + 2) % 10)
-    m = mcnemar(a, b, y)
+    m = mcnemar_by_seed(a, b, y)
     ra, rb = a == y, b == y
-    assert m["only_a"] == int((ra & ~rb).sum()) and m["only_b"] == int((rb & ~ra).sum()) and m["n"] == 1500
-    assert m["p"] == pytest.approx(exact_mcnemar(m["only_a"], m["only_b"]))
-    assert m["p_per_seed"] == pytest.approx([exact_mcnemar(int((ra[i] & ~rb[i]).sum()), int((rb[i] & ~ra[i]).sum()))
-                                             for i in range(3)])
+    assert m.only_a == tuple(int(x) for x in (ra & ~rb).sum(1)) and m.only_b == tuple(int(x) for x in (rb & ~ra).sum(1))
+    assert m.p == pytest.approx([exact_mcnemar(i, j) for i, j in zip(m.only_a, m.only_b, strict=True)])
 
 
-def test_mcnemar_agrees_with_statsmodels():
-    contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
+def test_mcnemar_by_seed_agrees_with_statsmodels():
     y = np.zeros(40, dtype=int)
-    a = np.array([0] * 30 + [1] * 10)  # right on the first 30
-    b = np.array([0] * 22 + [1] * 12 + [0] * 6)  # right on 22 of those, and on 6 that a gets wrong
-    m = mcnemar(a, b, y)
-    table = [[22, 8], [6, 4]]
-    assert (m["only_a"], m["only_b"]) == (8, 6)
-    assert m["p"] == pytest.approx(contingency.mcnemar(table, exact=True).pvalue)
+    a = np.array([[0] * 30 + [1] * 10])  # right on the first 30
+    b = np.array([[0] * 22 + [1] * 12 + [0] * 6])  # right on 22 of those, and on 6 that a gets wrong
+    m = mcnemar_by_seed(a, b, y)
+    assert (m.only_a, m.only_b) == ((8,), (6,))
+    assert m.p[0] == pytest.approx(statsmodels_mcnemar([[22, 8], [6, 4]], exact=True).pvalue)
+    # and on random pairs of predictions, seed by seed, from balanced to lopsided discordance
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 10, 300)
+    for p_b in (0.85, 0.8, 0.7):
+        a = np.where(rng.random((3, 300)) < 0.85, y, (y + 1) % 10)
+        b = np.where(rng.random((3, 300)) < p_b, y, (y + 2) % 10)
+        m = mcnemar_by_seed(a, b, y)
+        ra, rb = a == y, b == y
+        for i in range(3):
+            table = [[int((ra[i] & rb[i]).sum()), int((ra[i] & ~rb[i]).sum())],
+                     [int((~ra[i] & rb[i]).sum()), int((~ra[i] & ~rb[i]).sum())]]
+            assert m.p[i] == pytest.approx(statsmodels_mcnemar(table, exact=True).pvalue, rel=1e-9), (p_b, table)
 
 
-def test_mcnemar_without_discordant_pairs_and_bad_shapes():
+def test_mcnemar_by_seed_without_discordant_pairs_and_bad_shapes():
     y = np.array([0, 1, 2])
-    assert mcnemar(y, y, y)["p"] == 1.0
-    assert mcnemar([[0, 1, 2], [0, 0, 0]], [[0, 1, 2], [0, 0, 0]], y)["p_per_seed"] == [1.0, 1.0]
+    assert mcnemar_by_seed([[0, 1, 2], [0, 0, 0]], [[0, 1, 2], [0, 0, 0]], y).p == (1.0, 1.0)
     with pytest.raises(ValueError, match="do not pair up"):
-        mcnemar([[0, 1, 2]], [0, 1], y)
+        mcnemar_by_seed([[0, 1, 2]], [0, 1], y)
 
 
 def test_welch_difference_matches_scipy():
@@ -111,18 +119,6 @@ def make_res(accuracy: dict, predictions: dict, diverged: dict | None = None) ->
         runs.loc[row, ["diverged", "diverged_epoch"]] = [True, epoch]
     records = [{"key": c.key(), "seed": s, "test_predictions": list(p)} for (c, s), p in predictions.items()]
     return Results(runs=runs, history=pd.DataFrame(), records=records)
-
-
-def test_effects_pairs_by_seed_and_leaves_out_the_baseline():
-    y = np.array([0, 1, 2, 3])
-    preds = {(BASE, 0): [0, 1, 0, 0], (BASE, 1): [0, 1, 2, 0], (A, 1): [0, 1, 2, 3], (A, 0): [0, 1, 2, 0]}
-    res = make_res({BASE: {0: 0.5, 1: 0.75}, A: {1: 1.0, 0: 0.75}}, preds, diverged={(A, 1): 3})
-    eff = results.effects(res, BASE, {"baseline": BASE, "dropout": A}, y)
-    assert list(eff.index) == ["dropout"]
-    e = eff.loc["dropout"]
-    assert e["mean"] == pytest.approx(0.25) and e["n"] == 2 and e["diverged"] == 1
-    assert (e["only_config"], e["only_baseline"]) == (2, 0)  # one image better in each seed, none worse
-    assert e["p_mcnemar"] == pytest.approx(exact_mcnemar(2, 0)) and e["p_seed_min"] == e["p_seed_max"] == 1.0
 
 
 def test_divergence_notes_and_display_names():

@@ -185,6 +185,11 @@ class RunConfig:
 
         Fields added after the first records were stored (:data:`KEY_OMITS_DEFAULT`) enter the key only when they
         differ from their default, so adding a field never changes the key of an existing configuration.
+
+        >>> RunConfig().key(), RunConfig(lr=1).key() == RunConfig(lr=1.0).key()  # the baseline's; lr 1 is lr 1.0
+        ('c0fec544e4c6d82b', True)
+        >>> RunConfig(nesterov=False).key() == RunConfig().key(), RunConfig(epochs=16).key() == RunConfig().key()
+        (True, False)
         """
         d = self.to_dict()
         for name, default in KEY_OMITS_DEFAULT.items():

@@ -20,6 +20,11 @@ def p_value(p: float, relation: bool = False) -> str:
 
     Two significant digits, more where two would round across :data:`fcnbook.stats.verdicts.ALPHA` (0.0496 is
     ``0.0496``, not ``0.05``), so the figure never contradicts the verdict beside it.
+
+    >>> p_value(0.0321), p_value(3e-7), p_value(float("nan")), p_value(0.0496)
+    ('0.032', '< 0.0001', 'n/a', '0.0496')
+    >>> f"McNemar's test: p {p_value(0.0321, relation=True)}, p {p_value(3e-7, relation=True)}"
+    "McNemar's test: p = 0.032, p < 0.0001"
     """
     if p is None or not math.isfinite(p):
         return "n/a"

@@ -67,6 +67,14 @@ def matmul_flops(sizes: Sequence[int], n: int, *, backward: bool = True) -> int:
     ------
     ValueError
         If ``sizes`` has fewer than two entries or ``n`` is negative.
+
+    Examples
+    --------
+    The baseline, 784-500-50-10: training on the 54 000 images of one epoch, then evaluating them, in GFLOP.
+
+    >>> sizes = layer_sizes((500, 50))
+    >>> sizes, matmul_flops(sizes, 54_000) / 1e9, matmul_flops(sizes, 54_000, backward=False) / 1e9
+    ([784, 500, 50, 10], 92.934, 45.09)
     """
     pairs = [(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
     if not pairs or n < 0:

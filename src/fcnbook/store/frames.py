@@ -13,7 +13,7 @@ import pandas as pd
 
 from fcnbook.config import RunConfig
 from fcnbook.stats.intervals import t_interval
-from fcnbook.stats.paired import mcnemar, paired_t
+from fcnbook.stats.paired import paired_t
 from fcnbook.store.records import METRICS
 
 
@@ -151,46 +151,6 @@ def paired_differences(runs: pd.DataFrame, baseline_key, keys, value: str = "tes
         out.append({"key": key, "label": label.iloc[0] if len(label) else key,
                     **paired_t((other.loc[seeds] - base.loc[seeds]).to_numpy())})
     return pd.DataFrame(out, columns=["key", "label", "mean", "sd", "n", "ci_low", "ci_high", "p"]).set_index("key")
-
-
-def effects(res: Results, baseline: RunConfig, configs: dict, y) -> pd.DataFrame:
-    """Each configuration of ``configs`` against ``baseline``: paired test-accuracy differences and McNemar.
-
-    Parameters
-    ----------
-    res : Results
-        Holding the runs of ``baseline`` and of every configuration.
-    baseline : RunConfig
-    configs : dict of name -> RunConfig
-        As :mod:`fcnbook.report.experiments` declares them; a configuration equal to ``baseline`` is left out.
-    y : array-like
-        The test labels.
-
-    Returns
-    -------
-    DataFrame indexed by name: :func:`paired_differences` of ``test_accuracy`` (``mean``, ``sd``, ``n``,
-    ``ci_low``, ``ci_high``, ``p``), the pooled McNemar counts and p-value (``only_config``, ``only_baseline``,
-    ``p_mcnemar``), the range of the per-seed McNemar p-values (``p_seed_min``, ``p_seed_max``) and the number
-    of ``diverged`` runs of the configuration.
-    """
-    names = display_names(configs)
-    keys = [k for k in names if k != baseline.key()]
-    paired = paired_differences(res.runs, baseline.key(), keys)
-    base = _by_seed(res, baseline.key())
-    rows = []
-    for key in keys:
-        other = _by_seed(res, key)
-        seeds = [s for s in other if s in base]
-        m = mcnemar([other[s] for s in seeds], [base[s] for s in seeds], y)
-        rows.append({"name": names[key], **paired.loc[key].drop("label").to_dict(), "only_config": m["only_a"],
-                     "only_baseline": m["only_b"], "p_mcnemar": m["p"], "p_seed_min": min(m["p_per_seed"]),
-                     "p_seed_max": max(m["p_per_seed"]),
-                     "diverged": int(res.runs.loc[res.runs["key"] == key, "diverged"].sum())})
-    return pd.DataFrame(rows).set_index("name")
-
-
-def _by_seed(res: Results, key: str) -> dict[int, np.ndarray]:
-    return {r["seed"]: np.asarray(r["test_predictions"]) for r in res.records if r["key"] == key}
 
 
 def divergence(runs: pd.DataFrame) -> pd.DataFrame:
