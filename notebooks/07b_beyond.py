@@ -28,7 +28,7 @@
 from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
-from fcnbook.report import experiments, plots
+from fcnbook.report import beyond_figures, experiments, plots
 from fcnbook.report.chapters import beyond
 from fcnbook.tuning import study as tune
 
@@ -68,11 +68,11 @@ plots.style(beyond.space_table(profile, study=study))
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Validation accuracy of every trial in the order they ran: complete trials (dots), pruned trials at their last reported epoch (crosses) and the best so far (line). The axis is logarithmic in the error, 1 - accuracy, so that every trial shows while those near the best stay apart.", "name": "fig-beyond-history"}}
 if recipe is not None:
-    fig = beyond.history_figure(study)
+    fig = beyond_figures.history_figure(study)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "How much of the variation in validation accuracy across complete trials each parameter explains (Optuna's fANOVA importance evaluator).", "name": "fig-beyond-importance"}}
 if recipe is not None:
-    fig, importances = beyond.importance_figure(study)
+    fig, importances = beyond_figures.importance_figure(study)
 
 # %% tags=["remove-input"]
 if recipe is not None:

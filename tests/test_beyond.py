@@ -9,7 +9,7 @@ import pytest
 
 from fcnbook.config import RunConfig
 from fcnbook.lab import Lab
-from fcnbook.report import experiments
+from fcnbook.report import beyond_figures, experiments
 from fcnbook.report.chapters import beyond
 from fcnbook.store import runner
 from fcnbook.tuning import show
@@ -120,7 +120,7 @@ def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
     declared = tune_sampling.declared("full")
     mixed.add_trial(optuna.trial.create_trial(params=new, distributions={n: declared[n] for n in new}, value=0.9))
     assert beyond.space_table("full", study=mixed).loc["epochs", "values"] == "10 to 300 in steps of 5"
-    _, importances = beyond.importance_figure(mixed)
+    _, importances = beyond_figures.importance_figure(mixed)
     assert {"epochs", "width_0", "optimizer"} <= set(importances)
 
 
@@ -149,9 +149,9 @@ def test_the_trials_figure_shows_every_trial_however_far_below_the_best():
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             study.tell(trial, value)
-    fig = beyond.history_figure(study)
+    fig = beyond_figures.history_figure(study)
     low, high = fig.axes[0].get_ylim()
     assert low < 0.11 and high > 0.905  # the old zoom cut at the 10th percentile of complete trials minus 0.02
-    ticks = beyond.accuracy_ticks(low, high)
+    ticks = beyond_figures.accuracy_ticks(low, high)
     assert list(fig.axes[0].get_yticks()) == pytest.approx(ticks) and 0.9 in ticks and 0.1 in ticks
-    assert beyond.accuracy_ticks(0.82, 0.915) == [0.82, 0.84, 0.86, 0.88, 0.9, 0.91]
+    assert beyond_figures.accuracy_ticks(0.82, 0.915) == [0.82, 0.84, 0.86, 0.88, 0.9, 0.91]

@@ -139,3 +139,17 @@ def load_test_set(dataset: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]
     images = read_idx(raw_dir(dataset) / "t10k-images-idx3-ubyte")
     return images.reshape(len(images), -1), read_idx(raw_dir(dataset) / "t10k-labels-idx1-ubyte").astype(np.int64), \
         CLASS_NAMES[dataset]
+
+
+def choice_sentence(best: str | None, val: float, grid, summary: pd.DataFrame, noun: str) -> str:
+    """The sentence of a validation choice (:func:`validation_choice`) among ``noun``s ("cell", "setting") of
+    ``grid``: the chosen one, its validation accuracy, and its test accuracy, looked at only after the choice."""
+    from fcnbook.report import text
+    from fcnbook.store.frames import display_names
+
+    if best is None:
+        return f"Every {noun} had a diverged run, so none is chosen."
+    key = next(k for k, n in display_names(grid).items() if n == best)
+    return (f"Chosen by validation accuracy (final epoch, mean over seeds, among {noun}s without a diverged run), the "
+            f"best {noun} is **{best}** ({val:.4f} on the validation split); its test accuracy, looked at only "
+            f"after the choice, is {text.accuracy(summary.loc[key])}.")

@@ -128,9 +128,9 @@ def beyond_bullet(table: pd.DataFrame, tuned_acc, recipe_acc, facts: dict, confi
             f"the report's tuned network (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], Welch) and "
             f"{one['test acc.'] - beyond.TUNED_ACCURACY:+.4f} against the report's single run, "
             f"{beyond.TUNED_ACCURACY:.4f}")
-    ens = [m for m in table.index if m.startswith("recipe, ensemble of") and "flip" not in m]
-    if ens:
-        text += f"; the {{term}}`ensemble` of its seeds scores {table.loc[ens[0], 'test acc.']:.4f}"
+    ens = beyond.ensemble_accuracy(table)
+    if ens is not None:
+        text += f"; the {{term}}`ensemble` of its seeds scores {ens:.4f}"
     return text + f". {_link('beyond')}"
 
 

@@ -60,13 +60,8 @@ def study(S: Settings, optimizers=experiments.REPORT_OPTIMIZERS, lrs=experiments
 
 
 def _choice(o: Optimizers) -> str:
-    if o.best is None:
-        return "Every cell had a diverged run, so none is chosen."
-    key = next(k for k, n in display_names(o.grid).items() if n == o.best)
-    return (f"Chosen by validation accuracy (final epoch, mean over seeds, among cells without a diverged run), the "
-            f"best cell is **{o.best}** ({o.cells.loc[o.best, 'val']:.4f} on the validation split); its test "
-            f"accuracy, looked at only after the choice, is {text.accuracy(o.summary.loc[key])}.")
-
+    return evidence.choice_sentence(o.best, o.cells.loc[o.best, "val"] if o.best else float("nan"), o.grid,
+                                    o.summary, "cell")
 
 def _cells(o: Optimizers) -> str:
     near = list(o.cells.index[o.cells["category"] == v.NEAR_CHANCE])

@@ -75,13 +75,7 @@ def _at_rate(r: Regularization) -> str:
 
 
 def _choice(r: Regularization) -> str:
-    if r.best is None:
-        return "Every setting had a diverged run, so none is chosen."
-    key = next(k for k, n in display_names(r.grid).items() if n == r.best)
-    return (f"Chosen by validation accuracy (final epoch, mean over seeds, among settings without a diverged run), "
-            f"the best setting is **{r.best}** ({r.val[r.best]:.4f} on the validation split); its test accuracy, "
-            f"looked at only after the choice, is {text.accuracy(r.summary.loc[key])}.")
-
+    return evidence.choice_sentence(r.best, r.val[r.best] if r.best else float("nan"), r.grid, r.summary, "setting")
 
 def sentences(r: Regularization) -> dict[str, str]:
     """``gap``, ``rate`` (the report's rate against none), ``others`` (the rest of the family), ``report``,
