@@ -51,3 +51,26 @@ def test_rung_table_gains_are_paired_by_seed():
     assert sorted(t["p_holm"].dropna()) == pytest.approx([min(1, 2 * lo), min(1, max(2 * lo, hi))])
     assert frontier.verdict(t.loc["r1", "p_holm"], t.loc["r1", "gain"]) == "helps"
     assert (t["gflop"] > 0).all() and t.loc["r0", "gflop"] == pytest.approx(t.loc["r1", "gflop"])
+
+
+def test_each_rung_adds_exactly_its_ingredient():
+    S = experiments.settings("full")
+    rungs = ladder.ladder(S)
+    assert rungs[0].config == experiments.tuned(S)  # the report's tuned network as its code ran it
+    for (name, _, changes), before, after in zip(ladder.STEPS[1:], rungs[:-1], rungs[1:], strict=True):
+        moved = {f for f in before.config.to_dict() if before.config.to_dict()[f] != after.config.to_dict()[f]}
+        assert moved == set(changes), name
+    assert rungs[ladder.STEPS.index(next(s for s in ladder.STEPS if s[0] == "long"))].config.epochs == 200
+    assert len({r.config.key() for r in rungs}) == len(rungs)
+    assert ladder.seeds(S) == (5, 6, 7, 8, 9) and not set(ladder.seeds(S)) & set(S.seeds)  # fresh seeds
+
+
+def test_frontier_verb_lists_the_ladder_and_refuses_bad_rungs(capsys):
+    from fcnbook.cli.main import main
+
+    assert main(["frontier"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(ladder.STEPS) and lines[0].split()[1] == "report"
+    with pytest.raises(SystemExit) as e:
+        main(["frontier", "--train", "0-99"])
+    assert e.value.code == 2 and "--train must list rungs from 0 to 9" in capsys.readouterr().err

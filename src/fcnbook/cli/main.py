@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fcnbook.cli import book, data, interrupts, section, train, tune, verify
+from fcnbook.cli import book, data, frontier, interrupts, section, train, tune, verify
 
 #: The verbs in the order ``fcnbook --help`` lists them, each a module with ``add_parser(sub)`` and ``run(args, p)``.
-VERBS = {"data": data, "train": train, "tune": tune, "book": book, "section": section, "verify": verify}
+VERBS = {"data": data, "train": train, "tune": tune, "book": book, "section": section, "verify": verify,
+         "frontier": frontier}
 
 
 class _Parser(argparse.ArgumentParser):

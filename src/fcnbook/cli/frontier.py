@@ -1,0 +1,62 @@
+"""``fcnbook frontier``: list the frontier's ingredient ladder, or train its rungs (:mod:`fcnbook.report.ladder`).
+
+Each rung trains on the frontier's fresh seeds through the run store's runner, so a rung is trained once, resumes
+from its epoch checkpoint when interrupted, and is reused by whoever asks next (the frontier chapter included).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_parser(sub) -> None:
+    """The ``frontier`` verb's parser, under the ``fcnbook`` command's subparsers ``sub``."""
+    p = sub.add_parser("frontier", help="list or train the rungs of the frontier's ingredient ladder",
+                       description="Without --train, list the ladder: each rung adds one ingredient to the one "
+                                   "before. With --train RUNGS (e.g. 0-2 or 0,3), train those rungs on the "
+                                   "frontier's seeds (5-9 in the full profile) and store them; stored ones are "
+                                   "reused.")
+    p.add_argument("--train", metavar="RUNGS", help="rungs to train, e.g. 0-2 or 0,3 (default: train nothing)")
+    p.add_argument("--profile", choices=["quick", "full"], default="full", help="profile (default full)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.set_defaults(subparser=p)
+
+
+def rungs_of(text: str, n: int) -> list[int]:
+    """``"0-2"`` -> [0, 1, 2], ``"0,3"`` -> [0, 3]; ``ValueError`` naming --train unless each is in [0, n)."""
+    from fcnbook.cli.train import parse_seeds  # the same "a-b,c" syntax as --seeds
+
+    try:
+        rungs = parse_seeds(text)
+    except ValueError:
+        rungs = None
+    if not rungs or any(r >= n for r in rungs):
+        raise ValueError(f"--train must list rungs from 0 to {n - 1}, e.g. 0-2 or 0,3 (got {text!r})")
+    return rungs
+
+
+def run(args, parser) -> int:
+    """List the ladder, or train the rungs asked for (one line per rung on stderr; exit status)."""
+    from fcnbook.report import experiments, ladder
+
+    S = experiments.settings(args.profile)
+    rungs = ladder.ladder(S)
+    if args.train is None:
+        for i, r in enumerate(rungs):
+            print(f"{i:>2}  {r.name:<16} {r.config.key()}  {r.config.label()}, {r.config.epochs} epochs  "
+                  f"(+ {r.ingredient})")
+        return 0
+    try:
+        chosen = rungs_of(args.train, len(rungs))
+    except ValueError as exc:
+        parser.error(str(exc))
+    from fcnbook.cli import interrupts
+    from fcnbook.store import runner
+
+    interrupts.one_line_cache_warnings()
+    for i in chosen:
+        res = runner.run([rungs[i].config], ladder.seeds(S), device=args.device, progress=False,
+                         log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        acc = res.runs["test_accuracy"].astype(float)
+        print(f"rung {i} {rungs[i].name}: test accuracy {acc.mean():.4f} (SD {acc.std(ddof=1):.4f}, n {len(acc)})")
+    return 0
