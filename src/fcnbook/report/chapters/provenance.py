@@ -20,6 +20,9 @@ import pandas as pd
 from fcnbook.config import RunConfig
 from fcnbook.paths import results_dir
 from fcnbook.report import experiments
+from fcnbook.report.ladder import FRONTIER_SEEDS
+
+FRONTIER = "frontier ladder"  # the section column of runs on the frontier's seeds (no chapter yet)
 
 
 def stored(root: Path | None = None, code_version: int | None = None, study: bool = False) -> list[dict]:
@@ -41,19 +44,26 @@ def stored(root: Path | None = None, code_version: int | None = None, study: boo
 
 
 def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
-    """One row per stored configuration: section, label, seeds, epochs, training seconds, machine, version, date.
+    """One row per stored configuration and CPU: section, label, seeds, epochs, training seconds, machine, version,
+    date.
 
-    ``section`` is the book section that trains the configuration under ``profile`` (empty when none does).
+    ``section`` is the book section that trains the configuration under ``profile`` (empty when none does), or
+    :data:`FRONTIER` for runs on the frontier's fresh seeds (:data:`fcnbook.report.ladder.FRONTIER_SEEDS`).
     """
     section_of = {c.key(): name for name, cs in experiments.book_configs(profile).items() for c in cs}
     order = {key: i for i, key in enumerate(section_of)}
-    rows = []
-    for key, group in pd.DataFrame(records).groupby("key", sort=False):
+    rows, frame = [], pd.DataFrame(records)
+    # One row per configuration and machine: seeds trained elsewhere (the frontier's 5-9) are not credited to the
+    # machine of the book's seeds.
+    frame["_cpu"] = frame["machine"].map(lambda m: m.get("cpu", "") if isinstance(m, dict) else "") \
+        if "machine" in frame else ""
+    for (key, _), group in frame.groupby(["key", "_cpu"], sort=False):
         config = RunConfig.from_dict(group["config"].iloc[0])
         machines = group["machine"].dropna() if "machine" in group else pd.Series(dtype=object)
         m = machines.iloc[0] if len(machines) else {}
         rows.append({
-            "section": section_of.get(key, ""), "configuration": config.label(), "dataset": config.dataset,
+            "section": FRONTIER if set(group["seed"]) <= set(FRONTIER_SEEDS) else section_of.get(key, ""),
+            "configuration": config.label(), "dataset": config.dataset,
             "seeds": ",".join(map(str, sorted(group["seed"]))), "epochs": config.epochs,
             "training s": float(group["seconds"].sum()), "device": ", ".join(sorted(set(group["device"]))),
             "cpu": m.get("cpu", "not recorded"), "cores": m.get("cores"), "torch": m.get("torch"),
