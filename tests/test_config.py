@@ -160,15 +160,18 @@ def test_new_fields_at_their_defaults_leave_every_stored_key_unchanged():
     records = sorted((Path(__file__).parent.parent / "results" / "runs").glob("*/seed-*.json"))
     if not records:
         pytest.skip("no stored records")
+    added_now = set(KEY_OMITS_DEFAULT) - {"default_bias", "nesterov", "schedule", "warmup", "label_smoothing",
+                                          "augment", "max_shift", "precision"}
+    older = 0
     for path in records[:: max(1, len(records) // 40)]:  # a spread of ~40 of them: the key is all that is read
         record = json.loads(path.read_text())
-        added_now = set(KEY_OMITS_DEFAULT) - {"default_bias", "nesterov", "schedule", "warmup", "label_smoothing",
-                                              "augment", "max_shift", "precision"}
-        assert not added_now & set(record["config"])
         config = RunConfig.from_dict(record["config"])
         assert config.key() == record["key"] == path.parent.name
-        assert (config.ema, config.erase, config.erase_scale, config.erase_ratio) == (0.0, 0.0, (0.02, 0.33),
-                                                                                      (0.3, 3.3))
+        if not added_now & set(record["config"]):  # stored before the new fields existed: read back at defaults
+            older += 1
+            assert (config.ema, config.erase, config.erase_scale, config.erase_ratio) == (
+                0.0, 0.0, (0.02, 0.33), (0.3, 3.3))
+    assert older  # the shipped store holds such records (newer ones, e.g. the frontier's, carry every field)
 
 
 def test_new_fields_enter_the_key_only_when_set():
