@@ -70,7 +70,70 @@ def test_frontier_verb_lists_the_ladder_and_refuses_bad_rungs(capsys):
 
     assert main(["frontier"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(ladder.STEPS) and lines[0].split()[1] == "report"
-    with pytest.raises(SystemExit) as e:
-        main(["frontier", "--train", "0-99"])
-    assert e.value.code == 2 and "--train must list rungs from 0 to 9" in capsys.readouterr().err
+    S = experiments.settings("full")
+    assert len(lines) == len(ladder.STEPS) + len(ladder.extras(S)) and lines[0].split()[1] == "report"
+    assert [line.split()[0] for line in lines[len(ladder.STEPS):]] == list(ladder.extras(S))
+    for bad in ("0-99", "peer,teacher", ""):
+        with pytest.raises(SystemExit) as e:
+            main(["frontier", "--train", bad])
+        assert e.value.code == 2 and f"--train must list rungs from 0 to {len(ladder.STEPS) - 1}" in \
+            capsys.readouterr().err
+
+
+def test_train_accepts_rung_numbers_and_extra_names():
+    from fcnbook.cli.frontier import rungs_of
+
+    assert rungs_of("0-2,peer,4", 9, ("peer", "mnist")) == [0, 1, 2, "peer", 4]
+    with pytest.raises(ValueError, match="or one of peer, mnist"):
+        rungs_of("teacher", 9, ("peer", "mnist"))
+
+
+def test_extras_are_declared_from_the_teacher_rung():
+    S = experiments.settings("full")
+    teacher = ladder.rung(S, ladder.TEACHER_RUNG)
+    d = ladder.distilled(S)
+    assert d.replace(teacher="", teacher_seeds=experiments.RunConfig().teacher_seeds, distill_weight=0.0) == teacher
+    assert d.teacher == teacher.key() and d.teacher_seeds == ladder.seeds(S) and 0 < d.distill_weight <= 1
+    m = ladder.mnist(S)
+    assert m.dataset == "mnist" and m.replace(dataset="fashion") == teacher
+    assert all(r.config.augment != "shift_flip" for r in ladder.ladder(S, "mnist"))  # no mirrored digits
+    assert ladder.ladder(S, "mnist")[4].config.augment == "shift"
+    with pytest.raises(ValueError, match="rung must be one of report, adamw-onecycle"):
+        ladder.rung(S, "wide")
+
+
+def test_the_teacher_rung_is_the_best_validation_mean_of_its_candidates():
+    """The declared rule, checked against the shipped records: validation decides, never the test set."""
+    from fcnbook.store.frames import stored_results
+
+    S = experiments.settings("full")
+    candidates = ladder.ladder(S)[: ladder.TEACHER_CANDIDATES]
+    res = stored_results([r.config for r in candidates], list(ladder.seeds(S)))
+    val = {r.name: res.runs.loc[res.runs["key"] == r.config.key(), "final_val_accuracy"].astype(float).mean()
+           for r in candidates}
+    assert max(val, key=val.get) == ladder.TEACHER_RUNG
+
+
+def test_comparisons_pair_by_seed_and_skip_unknown_names():
+    runs = pd.DataFrame([{"key": k, "label": k, "seed": s, "test_accuracy": a}
+                         for k, accs in {"A": [0.90, 0.91, 0.92], "B": [0.89, 0.905, 0.90]}.items()
+                         for s, a in enumerate(accs)])
+    t = frontier.comparisons(runs, {"a": "A", "b": "B"}, [("a", "b"), ("a", "peer")])
+    assert len(t) == 1 and t.iloc[0]["mean"] == pytest.approx(np.mean([0.01, 0.005, 0.02]))
+    assert t.iloc[0]["p"] == pytest.approx(stats.ttest_rel([0.90, 0.91, 0.92], [0.89, 0.905, 0.90]).pvalue)
+
+
+def test_full_profile_chapter_reads_only_what_is_stored(tmp_path):
+    """From the shipped store: the trained prefix of the ladder, the rest pending with an estimate; an empty store
+    gives None (the chapter says how to train), and nothing is ever trained."""
+    S = experiments.settings("full")  # the default lab only reads
+    f = frontier.study(S)
+    assert f is not None and list(f.rungs.index) + list(f.pending.index) == [r.name for r in ladder.ladder(S)]
+    assert (f.rungs["n"] == 5).all() and (f.pending["hours"] > 0).all() and set(f.front) <= set(f.rungs.index) | \
+        set(f.others.index)
+    text = frontier.sentences(f)
+    assert set(text) == {"ladder", "best", "peer", "distilled", "mnist", "targets", "pending"}
+    assert text["targets"].count("target") == len(frontier.TARGETS) + 1
+    from fcnbook.report.settings import Stored
+
+    assert frontier.study(S.replace(lab=Stored(tmp_path))) is None

@@ -132,6 +132,9 @@ SECTIONS: dict[str, Callable[[Settings], list[RunConfig]]] = {
     "06_batch_norm": lambda S: list(batch_norm(S).values()),
     "07_tuned": lambda S: [tuned(S)],
     "07b_beyond": lambda S: beyond(S),
+    # The frontier's runs (seeds 5-9, hours each) are trained by `fcnbook frontier --train`; its chapter reads the
+    # stored ones in the full profile and trains nothing (fcnbook.report.chapters.frontier.stored).
+    "13_frontier": lambda S: [],
     "08_mnist_transfer": lambda S: list(mnist_transfer(S).values()),
     "09_svd_classifier": lambda S: list(svd_networks(S).values()),
     "10_summary": lambda S: [config for _, config in table1(S)],

@@ -9,8 +9,13 @@ networks nobody selected with it.
 The ingredients' settings are the usual published defaults, not tuned here: AdamW with weight decay 0.05 and a
 one-cycle schedule peaking at 2e-3 after a quarter of the steps; label smoothing 0.1; random shifts of up to 2 px
 and horizontal flips; 200 epochs; two hidden layers of 1024; an exponential moving average of the weights with
-decay 0.999; random erasing of one box per image with probability 0.25. The long rungs train in bf16 where the
-hardware has it, and a rung of its own measures what bf16 costs.
+decay 0.999; random erasing of one box per image with probability 0.25. Augmentation comes before long training
+because it is the ingredient that needs the longer budget (at 70 epochs it costs accuracy).
+
+Beside the ladder: the comparators (:func:`comparators`) on the same seeds, the teacher rung's five seeds
+distilled into one network (:func:`distilled`), and the same rung on MNIST (:func:`mnist`). Which rung teaches and
+which goes to MNIST is declared (:data:`TEACHER_RUNG`): the best validation mean among the rungs trained when the
+distillation was run (rungs 0-4; a test checks the rule against the stored records), never a test accuracy.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ FRONTIER_SEEDS = (5, 6, 7, 8, 9)
 PEER_EPOCHS = 50
 #: The long-training budget (full profile); the quick profile doubles its long epochs instead.
 LONG_EPOCHS = 200
+#: The rung whose seeds' ensemble teaches, and that goes to MNIST: the best validation mean of rungs 0-4.
+TEACHER_RUNG = "label-smoothing"
+#: Rungs trained when :data:`TEACHER_RUNG` was chosen (the rule's candidates).
+TEACHER_CANDIDATES = 5
+#: Distillation's temperature and weight (Hinton et al. 2015 use T in 2-20 and a small weight on the hard labels).
+DISTILL_TEMPERATURE, DISTILL_WEIGHT = 4.0, 0.9
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,9 @@ STEPS: tuple[tuple[str, str, dict], ...] = (
     ("batch-norm", "batch norm after every hidden Linear", {"batch_norm": True}),
     ("label-smoothing", "label smoothing 0.1", {"label_smoothing": 0.1}),
     ("shift-flip", "random shifts of up to 2 px and horizontal flips", {"augment": "shift_flip"}),
-    ("bf16", "bf16 matrix products (the arithmetic, not a method: its cost is measured)", {"precision": "bf16"}),
     ("long", "long training", {"epochs": "long"}),
-    ("width", "two hidden layers of 1024", {"hidden": (1024, 1024)}),
     ("ema", "an exponential moving average of the weights (decay 0.999)", {"ema": 0.999}),
+    ("width", "two hidden layers of 1024", {"hidden": (1024, 1024)}),
     ("erasing", "random erasing (probability 0.25)", {"erase": 0.25}),
 )
 
@@ -60,11 +70,13 @@ def long_epochs(S: Settings) -> int:
     return LONG_EPOCHS if S.profile == "full" else 2 * S.long_epochs
 
 
-def ladder(S: Settings) -> list[Rung]:
+def ladder(S: Settings, dataset: str = "fashion") -> list[Rung]:
     """The rungs in order, each configuration the one before with its ingredient added."""
-    config, rungs = tuned(S), []
+    config, rungs = tuned(S, dataset), []
     for name, ingredient, changes in STEPS:
         changes = {k: (long_epochs(S) if v == "long" else v) for k, v in changes.items()}
+        if dataset == "mnist" and changes.get("augment") == "shift_flip":
+            changes["augment"] = "shift"  # a mirrored digit is another symbol
         if S.precision == "bf16":
             changes.setdefault("precision", "bf16")
         config = config.replace(**changes)
@@ -79,6 +91,36 @@ def public_peer(S: Settings) -> RunConfig:
     peer = BASELINE.replace(hidden=(1024, 256), batch_norm=True, dropout=0.5, optimizer="adam", lr=1e-3,
                             init="kaiming_uniform")
     return sized(peer, S).replace(epochs=PEER_EPOCHS if S.profile == "full" else S.epochs)
+
+
+def rung(S: Settings, name: str, dataset: str = "fashion") -> RunConfig:
+    """The configuration of the rung called ``name``; ``ValueError`` naming the rungs otherwise."""
+    found = {r.name: r.config for r in ladder(S, dataset)}
+    if name not in found:
+        raise ValueError(f"rung must be one of {', '.join(found)} (got {name!r})")
+    return found[name]
+
+
+def distilled(S: Settings) -> RunConfig:
+    """:data:`TEACHER_RUNG` trained on the soft labels of its own seeds' ensemble (the frontier's seeds)."""
+    teacher = rung(S, TEACHER_RUNG)
+    return teacher.replace(teacher=teacher.key(), teacher_seeds=tuple(seeds(S)),
+                           distill_temperature=DISTILL_TEMPERATURE, distill_weight=DISTILL_WEIGHT)
+
+
+def mnist(S: Settings) -> RunConfig:
+    """:data:`TEACHER_RUNG` on MNIST (it has no flips to drop)."""
+    return rung(S, TEACHER_RUNG, "mnist")
+
+
+def comparators(S: Settings) -> dict[str, RunConfig]:
+    """Networks set beside the ladder under its protocol (same split, same seeds), by name."""
+    return {"peer": public_peer(S)}
+
+
+def extras(S: Settings) -> dict[str, RunConfig]:
+    """Everything the frontier trains besides its rungs, by the name ``fcnbook frontier --train`` takes."""
+    return comparators(S) | {"distilled": distilled(S), "mnist": mnist(S)}
 
 
 def seeds(S: Settings) -> tuple[int, ...]:

@@ -18,9 +18,17 @@ from fcnbook.report import budget, ladder
 from fcnbook.report.settings import Settings
 from fcnbook.report.text import p_value
 from fcnbook.stats.flops import run_flops
-from fcnbook.store.frames import paired_differences
+from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
+#: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
+TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
+#: The public peer's own report (hunter-lybbert/uw-central): mean, SD and number of trials.
+PEER_REPORTED = (0.9030, 0.0021, 5)
+OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop"]
+HOW_TO_TRAIN = ("**The frontier's runs are not stored**, so this chapter has nothing to show. They take hours on "
+                "two CPU cores; train them, then rebuild the chapter:\n\n```\nfcnbook frontier --train "
+                "0-8,peer,distilled,mnist\nfcnbook book --only 13_frontier\n```")
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,14 @@ class Frontier:
     """Everything the chapter shows: see :func:`study`."""
 
     S: Settings
-    rungs: pd.DataFrame  # one row per rung: name, ingredient, key, mean, sd, n, gain, ci_low, ci_high, p, p_holm, gflop
-    front: tuple[str, ...]  # rung names on the accuracy-compute Pareto front, cheapest first
+    rungs: pd.DataFrame  # one row per trained rung: ingredient, key, mean, sd, n, gain, ci_low, ci_high, p, p_holm,
+    #                      gflop, hours (measured wall-clock time of all its seeds)
+    pending: pd.DataFrame  # the rungs after the first untrained one: ingredient, key, gflop, hours (estimated)
+    others: pd.DataFrame  # the extras (comparators, distilled, MNIST) that are stored: label, key, mean, sd, n, gflop
+    front: tuple[str, ...]  # names (rungs and others, FashionMNIST) on the accuracy-compute Pareto front
     ensemble: float | None  # the best rung's ensemble of its seeds (mean of their probabilities), if stored
+    teacher_ensemble: float | None  # the teacher rung's ensemble, if stored
+    comparisons: pd.DataFrame  # paired-by-seed differences "a - b": a, b, mean, ci_low, ci_high, p, n
 
 
 def compute_gflop(config) -> float:
@@ -96,13 +109,71 @@ def _ensemble(records: list[dict], key: str, seeds) -> float | None:
     return None
 
 
-def study(S: Settings) -> Frontier:
-    """The ladder's results on the frontier's seeds (from ``S``'s lab), its gains and its front."""
-    rungs, seeds = ladder.ladder(S), ladder.seeds(S)
-    res = S.lab.results([r.config for r in rungs], list(seeds))
-    table = rung_table(rungs, res.runs)
+def stored(S: Settings, configs, seeds) -> list:
+    """The ``configs`` that the chapter shows. In the full profile only those whose every seed is stored (the
+    frontier's runs take hours: ``fcnbook frontier --train`` trains them, the book never does); in any other
+    profile all of them (its lab trains what is missing, in minutes)."""
+    if S.profile != "full":
+        return list(configs)
+    out = []
+    for c in configs:
+        try:
+            stored_results([c], list(seeds), root=getattr(S.lab, "root", None))
+            out.append(c)
+        except MissingRuns:
+            pass
+    return out
+
+
+def _hours(runs: pd.DataFrame, key: str) -> float:
+    """Wall-clock hours of all of ``key``'s stored seeds (each record holds its share of its stack's time)."""
+    return float(runs.loc[runs["key"] == key, "seconds"].astype(float).sum()) / 3600
+
+
+def study(S: Settings) -> Frontier | None:
+    """The ladder's results on the frontier's seeds (from ``S``'s lab), its gains, the extras and the front; None
+    when not even the first rung is stored (full profile: see :data:`HOW_TO_TRAIN`)."""
+    rungs, seeds, extras = ladder.ladder(S), ladder.seeds(S), ladder.extras(S)
+    have = {c.key() for c in stored(S, [r.config for r in rungs] + list(extras.values()), seeds)}
+    n = next((i for i, r in enumerate(rungs) if r.config.key() not in have), len(rungs))  # the trained prefix
+    shown = {name: c for name, c in extras.items() if c.key() in have}
+    if n == 0:
+        return None
+    res = S.lab.results([r.config for r in rungs[:n]] + list(shown.values()), list(seeds))
+    table = rung_table(rungs[:n], res.runs)
+    table["hours"] = [_hours(res.runs, k) for k in table["key"]]
+    rate = (table["hours"] / table["gflop"]).median()  # measured hours per counted GFLOP, this store's machines
+    pending = pd.DataFrame([{"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(),
+                             "gflop": compute_gflop(r.config)} for r in rungs[n:]],
+                           columns=["rung", "ingredient", "key", "gflop"]).set_index("rung")
+    pending["hours"] = pending["gflop"] * rate
+    others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
+                            "epochs": c.epochs, **_mean_sd(res.runs, c.key()), "gflop": compute_gflop(c)}
+                           for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
+    points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]]])
     best = table["mean"].idxmax()
-    return Frontier(S, table, tuple(pareto_front(table)), _ensemble(res.records, table.loc[best, "key"], seeds))
+    teacher = ladder.rung(S, ladder.TEACHER_RUNG).key()
+    keys = dict(table["key"]) | dict(others["key"])
+    pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG)]
+    return Frontier(S, table, pending, others, tuple(pareto_front(points)),
+                    _ensemble(res.records, table.loc[best, "key"], seeds), _ensemble(res.records, teacher, seeds),
+                    comparisons(res.runs, keys, pairs))
+
+
+def comparisons(runs: pd.DataFrame, keys: dict[str, str], pairs) -> pd.DataFrame:
+    """Paired-by-seed differences ``a - b`` for each pair ``(a, b)`` of names in ``keys`` (pairs with a name that is
+    not there are left out)."""
+    rows = []
+    for a, b in pairs:
+        if a in keys and b in keys and a != b:
+            d = paired_differences(runs, keys[b], [keys[a]]).iloc[0]
+            rows.append({"a": a, "b": b, **{k: d[k] for k in ("mean", "ci_low", "ci_high", "p", "n")}})
+    return pd.DataFrame(rows, columns=["a", "b", "mean", "ci_low", "ci_high", "p", "n"])
+
+
+def _mean_sd(runs: pd.DataFrame, key: str) -> dict:
+    acc = runs.loc[runs["key"] == key, "test_accuracy"].astype(float)
+    return {"mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc)}
 
 
 def _gain(row) -> str:
@@ -110,19 +181,84 @@ def _gain(row) -> str:
             f"{p_value(row['p_holm'])}): {verdict(row['p_holm'], row['gain'])}")
 
 
+def _difference(f: Frontier, a: str, b: str) -> str | None:
+    """``+0.0042 (95 % CI [..], p ..)`` for the stored pair ``a - b``, else None."""
+    rows = f.comparisons[(f.comparisons["a"] == a) & (f.comparisons["b"] == b)]
+    if rows.empty:
+        return None
+    d = rows.iloc[0]
+    return f"{d['mean']:+.4f} (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], p {p_value(d['p'])})"
+
+
+def _peer(f: Frontier, best: str) -> str:
+    if "peer" not in f.others.index:
+        return "The public peer's recipe is not trained on the frontier's seeds yet (`fcnbook frontier --train peer`)."
+    peer, (m, sd, n) = f.others.loc["peer"], PEER_REPORTED
+    return (f"Under this protocol the public peer's recipe {{cite:p}}`lybbert_uw_central` ({peer['label']}, "
+            f"{int(peer['epochs'])} epochs) scores {peer['mean']:.4f} (SD {peer['sd']:.4f}, "
+            f"n {int(peer['n'])}); its repository reports {m:.4f} +/- {sd:.4f} over {n} trials. The best rung minus "
+            f"the peer, seed by seed: {_difference(f, best, 'peer')}; the peer minus the report's network: "
+            f"{_difference(f, 'peer', f.rungs.index[0])}.")
+
+
+def _distilled(f: Frontier) -> str:
+    if "distilled" not in f.others.index or f.teacher_ensemble is None:
+        return "The distilled network is not trained yet (`fcnbook frontier --train distilled`)."
+    d, rung = f.others.loc["distilled"], f.rungs.loc[ladder.TEACHER_RUNG]
+    gap = f.teacher_ensemble - rung["mean"]
+    share = (d["mean"] - rung["mean"]) / gap if gap > 0 else float("nan")
+    return (f"The {{term}}`ensemble` of the **{ladder.TEACHER_RUNG}** rung's {int(rung['n'])} seeds (mean of their "
+            f"softmax outputs) scores {f.teacher_ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
+            f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
+            f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed scores "
+            f"{d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of {_difference(f, 'distilled', rung.name)} "
+            f"over the rung, closing {share:.0%} of the gap between one network and the ensemble.")
+
+
+def _targets(f: Frontier) -> str:
+    best = f.rungs["mean"].max()
+    if "distilled" in f.others.index:
+        best = max(best, f.others.loc["distilled", "mean"])
+    measured = {"single": best, "ensemble": f.ensemble if f.ensemble is not None else f.teacher_ensemble,
+                "mnist": f.others.loc["mnist", "mean"] if "mnist" in f.others.index else None}
+    words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
+    lines = []
+    for name, target in TARGETS.items():
+        got = measured[name]
+        state = ("not trained yet" if got is None or not np.isfinite(got) else
+                 f"{got:.4f}: met" if got >= target else f"{got:.4f}: missed by {target - got:.4f}")
+        lines.append(f"- {words[name]}: target {target:.3f}, {state}")
+    return "Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds):\n\n" + \
+        "\n".join(lines)
+
+
+def _pending(f: Frontier) -> str:
+    if f.pending.empty:
+        return ""
+    names = ", ".join(f"**{n}** ({row['hours']:.1f} h)" for n, row in f.pending.iterrows())
+    first = len(f.rungs)
+    rungs = f"{first}-{first + len(f.pending) - 1}"
+    return (f"Not trained yet: {names}, estimated from the trained rungs' measured hours per counted GFLOP on the "
+            f"machines that trained them (two CPU cores); `fcnbook frontier --train {rungs}` trains them, resuming "
+            "from epoch checkpoints.")
+
+
 def sentences(f: Frontier) -> dict[str, str]:
-    """The chapter's Markdown: ``ladder`` (what each ingredient buys) and ``best``."""
+    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``mnist``, ``targets``, ``pending``."""
     t = f.rungs
     steps = [f"- **{name}** ({row['ingredient']}): {_gain(row)}" for name, row in t.iloc[1:].iterrows()]
     first, best = t.iloc[0], t.loc[t["mean"].idxmax()]
-    total = best["mean"] - first["mean"]
-    text = {"ladder": (f"Each rung adds one ingredient to the one before and is compared with it seed by seed "
+    mnist = (f"On MNIST the **{ladder.TEACHER_RUNG}** rung scores {f.others.loc['mnist', 'mean']:.4f} (SD "
+             f"{f.others.loc['mnist', 'sd']:.4f}, n {int(f.others.loc['mnist', 'n'])})."
+             if "mnist" in f.others.index else "The MNIST run is not trained yet (`fcnbook frontier --train mnist`).")
+    return {"ladder": (f"Each rung adds one ingredient to the one before and is compared with it seed by seed "
                        f"({int(first['n'])} seeds); the {len(t) - 1} comparisons are one family, adjusted with "
                        f"Holm's method, and a change counts only when its adjusted p is below {ALPHA}.\n\n"
                        + "\n".join(steps)),
             "best": (f"The best rung, **{best.name}**, reaches {best['mean']:.4f} (SD {best['sd']:.4f}), "
-                     f"{total:+.4f} over the report's tuned network as its code ran it ({first['mean']:.4f}), at "
-                     f"{best['gflop'] / first['gflop']:.1f} times its counted compute."
+                     f"{best['mean'] - first['mean']:+.4f} over the report's tuned network as its code ran it "
+                     f"({first['mean']:.4f}), at {best['gflop'] / first['gflop']:.1f} times its counted compute."
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensemble:.4f}; it is compared only "
-                        "with other ensembles." if f.ensemble is not None else ""))}
-    return text
+                        "with other ensembles." if f.ensemble is not None else "")),
+            "peer": _peer(f, best.name), "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f),
+            "pending": _pending(f)}

@@ -1,0 +1,76 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # The frontier: how far can one fully connected network go?
+#
+# The report's best network {cite:p}`hippe_hw4` reaches about 0.90 on Fashion-MNIST, and so does the best public
+# fully connected network we know {cite:p}`lybbert_uw_central`. This chapter asks what buys each point beyond that.
+# It climbs a ladder: it starts from the report's tuned 700-200-50 network as its code ran it and adds one
+# ingredient per rung, keeping everything else, so that each rung's gain over the rung before is what that
+# ingredient buys. Every rung, comparator and extra is trained on seeds 5-9, which played no part in any choice,
+# and is compared with the rung before seed by seed; the ladder's comparisons are adjusted together with
+# {term}`Holm`'s method. Beside the ladder: the public peer's recipe under the same protocol, the {term}`ensemble`
+# of the best networks, that ensemble {term}`distilled <distillation>` back into one network, and the same recipe
+# on MNIST. Compute is counted (matrix-multiply work), so runs on different machines compare; the
+# {term}`Pareto front` shows which rungs buy their accuracy with the least of it. `fcnbook frontier` lists the
+# ladder and trains its rungs (see {doc}`../rebuild`); the book reads what is stored and never trains them.
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from fcnbook.lab import Lab
+from fcnbook.report import experiments, frontier_figures, plots
+from fcnbook.report.chapters import frontier
+
+# %% tags=["parameters"]
+profile = "full"  # "quick" (tiny rungs, trained here) or "full" (the stored rungs only)
+device = "auto"  # "auto", "cpu" or "cuda"
+
+# %% tags=["remove-cell"]
+S = experiments.settings(profile, lab=Lab(device))
+study = frontier.study(S)
+if study is None:
+    display(Markdown(frontier.HOW_TO_TRAIN))
+else:
+    text = frontier.sentences(study)
+
+# %% [markdown]
+# ## The ladder
+
+# %% tags=["remove-input"]
+if study is not None:
+    display(plots.style(frontier_figures.ladder_table(study), caption="The ingredient ladder on seeds 5-9: test accuracy (mean, SD between seeds), the paired gain over the rung before with its 95 % t interval, Holm's adjusted p over the ladder, the verdict, counted compute per seed and measured wall-clock hours of all seeds (estimated for rungs not trained yet)."))
+
+# %% tags=["remove-input"]
+if study is not None:
+    display(Markdown("\n\n".join(filter(None, [text["ladder"], text["best"], text["pending"]]))))
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy (mean over seeds 5-9, bar of one SD) against counted compute per seed: the ladder's rungs in order (circles), the networks set beside it (other markers) and the Pareto front (dashed). Single networks only; ensembles are compared in the text.", "name": "fig-frontier-compute"}}
+if study is not None:
+    fig = frontier_figures.compute_figure(study)
+
+# %% [markdown]
+# ## Beside the ladder
+
+# %% tags=["remove-input"]
+if study is not None and len(study.others):
+    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the distilled network and the MNIST run."))
+
+# %% tags=["remove-input"]
+if study is not None:
+    display(Markdown("\n\n".join(filter(None, [text["peer"], text["distilled"], text["mnist"]]))))
+
+# %% [markdown]
+# ## Conclusion
+
+# %% tags=["remove-input"]
+if study is not None:
+    display(Markdown(text["targets"]))

@@ -1,0 +1,62 @@
+"""The frontier chapter's figure and tables: test accuracy against counted compute with the Pareto front, the
+ladder table and the extras' table. The numbers are in :mod:`fcnbook.report.chapters.frontier`."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from fcnbook.report.chapters.frontier import Frontier, verdict
+
+#: How each extra is named in the figure and the tables.
+NAMES = {"peer": "public peer (1024-256)", "distilled": "distilled", "mnist": "MNIST"}
+
+
+def compute_figure(f: Frontier):
+    """Test accuracy (mean over seeds, bar of one SD) against counted training compute per seed (log axis): the
+    ladder's rungs joined in order, the extras on FashionMNIST as their own markers, the Pareto front dashed."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    t = f.rungs
+    ax.plot(t["gflop"], t["mean"], "-", color="0.75", zorder=1)
+    ax.errorbar(t["gflop"], t["mean"], yerr=t["sd"], fmt="o", color="C0", capsize=3, label="ladder rung", zorder=3)
+    for name, row in t.iterrows():
+        ax.annotate(name, (row["gflop"], row["mean"]), textcoords="offset points", xytext=(6, -10), fontsize=8)
+    others = f.others[f.others["dataset"] == "fashion"]
+    for i, (name, row) in enumerate(others.iterrows()):
+        ax.errorbar(row["gflop"], row["mean"], yerr=row["sd"], fmt="s^Dv"[i % 4], color=f"C{i + 1}", capsize=3,
+                    label=NAMES.get(name, name), zorder=3)
+    points = pd.concat([t[["gflop", "mean"]], others[["gflop", "mean"]]])
+    front = points.loc[list(f.front)].sort_values("gflop")
+    ax.step(front["gflop"], front["mean"], where="post", ls="--", color="C3", lw=1, label="Pareto front", zorder=2)
+    ax.set_xscale("log")
+    ax.set_xlabel("counted training and evaluation compute per seed (GFLOP, log scale)")
+    ax.set_ylabel("test accuracy (mean over seeds)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def ladder_table(f: Frontier) -> pd.DataFrame:
+    """One row per trained rung: ingredient, test mean and SD, paired gain over the rung before with its 95 % CI,
+    Holm's adjusted p, the verdict, counted compute and measured hours; then the untrained rungs (estimated hours)."""
+    t = f.rungs
+    rows = [{"rung": name, "ingredient": row["ingredient"], "test mean": row["mean"], "SD": row["sd"],
+             "n": int(row["n"]), "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],
+             "verdict": "" if i == 0 else verdict(row["p_holm"], row["gain"]), "GFLOP": row["gflop"],
+             "hours": row["hours"]} for i, (name, row) in enumerate(t.iterrows())]
+    rows += [{"rung": name, "ingredient": row["ingredient"], "verdict": "not trained yet", "GFLOP": row["gflop"],
+              "hours": row["hours"]} for name, row in f.pending.iterrows()]
+    return pd.DataFrame(rows).set_index("rung")
+
+
+def extras_table(f: Frontier) -> pd.DataFrame:
+    """The comparators, the distilled network and MNIST beside the ladder (same seeds): configuration, test mean,
+    SD, n and counted compute."""
+    o = f.others
+    return pd.DataFrame({"configuration": o["label"] + ", " + o["epochs"].astype(int).astype(str) + " epochs",
+                         "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int), "GFLOP": o["gflop"]},
+                        index=[NAMES.get(n, n) for n in o.index])
+
+
+def _ci(row) -> str:
+    return f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]" if pd.notna(row.get("ci_low")) else ""
