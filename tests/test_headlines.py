@@ -39,7 +39,9 @@ def test_the_findings_come_from_the_shipped_store_and_link_their_chapters(monkey
     assert found.forensic["n_train"] == 54_000  # the whole training split, measured in the SVD chapter
     assert f"{found.protocol.gap['sd']:.4f}" in items[2]
     assert f"{found.beyond[0].iloc[0]['test acc.']:.4f}" in items[3]
-    assert f"{found.summary.mnist.mean():.4f}" in items[4]  # its test accuracies by seed
+    best = found.frontier.rungs["mean"].max()  # the ladder's best single network, on its fresh seeds
+    assert f"{best:.4f}" in items[4] and "13_frontier" in items[4]
+    assert f"{found.summary.mnist.mean():.4f}" in items[5]  # its test accuracies by seed
 
 
 @pytest.mark.skipif(not HAVE_DATA, reason="real data not fetched (run `make data`)")

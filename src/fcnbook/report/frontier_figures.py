@@ -42,10 +42,11 @@ def ladder_table(f: Frontier) -> pd.DataFrame:
     t = f.rungs
     rows = [{"rung": name, "ingredient": row["ingredient"], "test mean": row["mean"], "SD": row["sd"],
              "n": int(row["n"]), "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],
-             "verdict": "" if i == 0 else verdict(row["p_holm"], row["gain"]), "GFLOP": row["gflop"],
-             "hours": row["hours"]} for i, (name, row) in enumerate(t.iterrows())]
-    rows += [{"rung": name, "ingredient": row["ingredient"], "verdict": "not trained yet", "GFLOP": row["gflop"],
-              "hours": row["hours"]} for name, row in f.pending.iterrows()]
+             "verdict": "" if i == 0 else verdict(row["p_holm"], row["gain"]), "GFLOP": f"{row['gflop']:,.0f}",
+             "hours": f"{row['hours']:.2f}"} for i, (name, row) in enumerate(t.iterrows())]
+    rows += [{"rung": name, "ingredient": row["ingredient"], "verdict": "not trained yet",
+              "GFLOP": f"{row['gflop']:,.0f}", "hours": f"{row['hours']:.2f} (est.)"}
+             for name, row in f.pending.iterrows()]
     return pd.DataFrame(rows).set_index("rung")
 
 
@@ -54,7 +55,8 @@ def extras_table(f: Frontier) -> pd.DataFrame:
     SD, n and counted compute."""
     o = f.others
     return pd.DataFrame({"configuration": o["label"] + ", " + o["epochs"].astype(int).astype(str) + " epochs",
-                         "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int), "GFLOP": o["gflop"]},
+                         "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int),
+                         "GFLOP": [f"{g:,.0f}" for g in o["gflop"]]},
                         index=[NAMES.get(n, n) for n in o.index])
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from fcnbook.report import experiments, paper
-from fcnbook.report.chapters import beyond, protocol, summary
+from fcnbook.report.chapters import beyond, frontier, protocol, summary
 from fcnbook.report.settings import Settings, Stored
 from fcnbook.stats import verdicts as v
 from fcnbook.stats.prediction import single_run
@@ -27,7 +27,7 @@ from fcnbook.store.frames import MissingRuns, welch_difference
 LEVEL = summary.LEVEL
 #: Each finding's chapter (the page its bullet links to).
 CHAPTERS = {"table1": "10_summary", "choice": "03_optimizers", "noise": "11_protocol", "svd": "09_svd_classifier",
-            "beyond": "07b_beyond", "mnist": "08_mnist_transfer"}
+            "beyond": "07b_beyond", "mnist": "08_mnist_transfer", "frontier": "13_frontier"}
 
 
 class Reader(Stored):
@@ -134,6 +134,25 @@ def beyond_bullet(table: pd.DataFrame, tuned_acc, recipe_acc, facts: dict, confi
     return text + f". {_link('beyond')}"
 
 
+def frontier_bullet(f: frontier.Frontier) -> str:
+    """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the target."""
+    t = f.rungs
+    first, best = t.iloc[0], t.loc[t["mean"].idxmax()]
+    helped = [n for n, row in t.iloc[1:].iterrows() if frontier.verdict(row["p_holm"], row["gain"]) == "helps"]
+    text = (f"- **How far one fully connected network goes.** Adding one ingredient at a time to the report's tuned "
+            f"network, on fresh seeds 5-9, the best single network so far (the **{best.name}** rung) scores "
+            f"{best['mean']:.4f} (SD {best['sd']:.4f}), {best['mean'] - first['mean']:+.4f} over the report's network "
+            f"as its code ran it; of the {len(t) - 1} ingredients trained so far, "
+            f"{', '.join(helped) if helped else 'none'} helped by Holm's rule")
+    if "peer" in f.others.index:
+        text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
+    target = frontier.TARGETS["single"]
+    text += (f". The target of {target:.3f} for one network is "
+             + (f"missed by {target - best['mean']:.4f}" if best["mean"] < target else "met"))
+    return text + f"{', with ' + str(len(f.pending)) + ' rungs still to train' if len(f.pending) else ''}. " + \
+        _link("frontier")
+
+
 def mnist_bullet(mnist: pd.Series, recipe: pd.Series | None) -> str:
     """The tuned configuration on MNIST (``mnist``: its test accuracies by seed) against the report's figure, by the
     book's one yardstick (:func:`fcnbook.stats.prediction.single_run`), and the searched recipe on MNIST."""
@@ -184,6 +203,7 @@ class Findings:
     protocol: protocol.Protocol | None = None
     forensic: dict | None = None
     beyond: tuple | None = None  # (table, tuned accuracies, recipe accuracies, facts, recipe, MNIST summary row)
+    frontier: frontier.Frontier | None = None
     missing: dict = field(default_factory=dict)
 
 
@@ -206,6 +226,9 @@ def gather(profile: str = "full", seeds=None) -> Findings:
         f.beyond = _beyond(S)
     except (MissingRuns, KeyError) as e:
         f.missing["beyond"] = e
+    f.frontier = frontier.study(S) if S.profile == "full" else None  # the quick profile's rungs are not stored
+    if f.frontier is None:
+        f.missing["frontier"] = MissingRuns("the frontier's rungs are not stored")
     return f
 
 
@@ -236,6 +259,7 @@ def bullets(f: Findings) -> str:
     for name, make in (("table1", lambda: table1_bullet(f.summary)), ("svd", lambda: svd_bullet(f.forensic)),
                        ("noise", lambda: noise_bullet(f.protocol)),
                        ("beyond", lambda: beyond_bullet(*f.beyond[:4], f.beyond[4])),
+                       ("frontier", lambda: frontier_bullet(f.frontier)),
                        ("mnist", lambda: mnist_bullet(f.summary.mnist, f.beyond[5] if f.beyond else None)),
                        ("choice", lambda: choice_bullet(f.summary))):
         lines.append(_missing(name, f.missing[name]) if name in f.missing else make())
