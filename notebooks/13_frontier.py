@@ -69,6 +69,16 @@ if study is not None:
     display(Markdown("\n\n".join(filter(None, [text["peer"], text["distilled"], text["mnist"]]))))
 
 # %% [markdown]
+# ## Ensembles
+#
+# An ensemble of five networks is five times the training and evaluation work of one, so it is set beside other
+# ensembles only; each row is the mean softmax of one configuration's five seeds.
+
+# %% tags=["remove-input"]
+if study is not None and study.ensembles:
+    display(plots.style(frontier_figures.ensembles_table(study), caption="Test accuracy of each stored ensemble of five seeds (mean of their softmax outputs) beside the mean of its five networks."))
+
+# %% [markdown]
 # ## Conclusion
 
 # %% tags=["remove-input"]

@@ -137,3 +137,22 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path):
     from fcnbook.report.settings import Stored
 
     assert frontier.study(S.replace(lab=Stored(tmp_path))) is None
+
+
+def test_distilled_sentence_states_the_share_of_the_gap_closed():
+    S = experiments.settings("full")
+    rungs = pd.DataFrame({"mean": [0.90, 0.906], "sd": [0.001, 0.001], "n": [5, 5], "gflop": [1.0, 1.0],
+                          "ingredient": ["a", "b"], "key": ["k0", "k1"], "gain": [np.nan, 0.006],
+                          "ci_low": [np.nan, 0.004], "ci_high": [np.nan, 0.008], "p": [np.nan, 0.001],
+                          "p_holm": [np.nan, 0.001], "hours": [0.2, 0.2]}, index=["report", ladder.TEACHER_RUNG])
+    others = pd.DataFrame({"label": ["d"], "key": ["kd"], "dataset": ["fashion"], "epochs": [70], "mean": [0.909],
+                           "sd": [0.001], "n": [5], "gflop": [1.2]}, index=["distilled"])
+    comps = pd.DataFrame([{"a": "distilled", "b": ladder.TEACHER_RUNG, "mean": 0.003, "ci_low": 0.001,
+                           "ci_high": 0.005, "p": 0.01, "n": 5}])
+    f = frontier.Frontier(S, rungs, pd.DataFrame(), others, (), {ladder.TEACHER_RUNG: 0.912}, comps)
+    text = frontier.sentences(f)["distilled"]
+    assert "closing 50% of the gap" in text and "0.9120" in text and "+0.0030" in text  # (0.909-0.906)/(0.912-0.906)
+    from fcnbook.report.frontier_figures import ensembles_table
+
+    table = ensembles_table(f)
+    assert table.loc[ladder.TEACHER_RUNG, "ensemble - mean"] == pytest.approx(0.006)

@@ -62,3 +62,12 @@ def extras_table(f: Frontier) -> pd.DataFrame:
 
 def _ci(row) -> str:
     return f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]" if pd.notna(row.get("ci_low")) else ""
+
+
+def ensembles_table(f: Frontier) -> pd.DataFrame:
+    """Every stored ensemble of five (mean of the seeds' probabilities) beside the mean of its single networks:
+    ensembles are compared with ensembles only."""
+    single = pd.concat([f.rungs["mean"], f.others["mean"]])
+    rows = [{"ensemble of": NAMES.get(n, n), "ensemble test acc.": acc, "its networks' mean": single[n],
+             "ensemble - mean": acc - single[n]} for n, acc in f.ensembles.items()]
+    return pd.DataFrame(rows).set_index("ensemble of")

@@ -41,8 +41,7 @@ class Frontier:
     pending: pd.DataFrame  # the rungs after the first untrained one: ingredient, key, gflop, hours (estimated)
     others: pd.DataFrame  # the extras (comparators, distilled, MNIST) that are stored: label, key, mean, sd, n, gflop
     front: tuple[str, ...]  # names (rungs and others, FashionMNIST) on the accuracy-compute Pareto front
-    ensemble: float | None  # the best rung's ensemble of its seeds (mean of their probabilities), if stored
-    teacher_ensemble: float | None  # the teacher rung's ensemble, if stored
+    ensembles: dict  # name (rung or extra) -> test accuracy of its seeds' ensemble (mean of their probabilities)
     comparisons: pd.DataFrame  # paired-by-seed differences "a - b": a, b, mean, ci_low, ci_high, p, n
 
 
@@ -152,11 +151,11 @@ def study(S: Settings) -> Frontier | None:
                            for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
     points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]]])
     best = table["mean"].idxmax()
-    teacher = ladder.rung(S, ladder.TEACHER_RUNG).key()
     keys = dict(table["key"]) | dict(others["key"])
     pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG)]
-    return Frontier(S, table, pending, others, tuple(pareto_front(points)),
-                    _ensemble(res.records, table.loc[best, "key"], seeds), _ensemble(res.records, teacher, seeds),
+    ensembles = {name: _ensemble(res.records, key, seeds) for name, key in keys.items()}
+    ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
+    return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
                     comparisons(res.runs, keys, pairs))
 
 
@@ -202,13 +201,13 @@ def _peer(f: Frontier, best: str) -> str:
 
 
 def _distilled(f: Frontier) -> str:
-    if "distilled" not in f.others.index or f.teacher_ensemble is None:
+    if "distilled" not in f.others.index or ladder.TEACHER_RUNG not in f.ensembles:
         return "The distilled network is not trained yet (`fcnbook frontier --train distilled`)."
     d, rung = f.others.loc["distilled"], f.rungs.loc[ladder.TEACHER_RUNG]
-    gap = f.teacher_ensemble - rung["mean"]
-    share = (d["mean"] - rung["mean"]) / gap if gap > 0 else float("nan")
+    ensemble = f.ensembles[ladder.TEACHER_RUNG]
+    share = (d["mean"] - rung["mean"]) / (ensemble - rung["mean"]) if ensemble > rung["mean"] else float("nan")
     return (f"The {{term}}`ensemble` of the **{ladder.TEACHER_RUNG}** rung's {int(rung['n'])} seeds (mean of their "
-            f"softmax outputs) scores {f.teacher_ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
+            f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
             f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
             f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed scores "
             f"{d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of {_difference(f, 'distilled', rung.name)} "
@@ -219,7 +218,8 @@ def _targets(f: Frontier) -> str:
     best = f.rungs["mean"].max()
     if "distilled" in f.others.index:
         best = max(best, f.others.loc["distilled", "mean"])
-    measured = {"single": best, "ensemble": f.ensemble if f.ensemble is not None else f.teacher_ensemble,
+    fashion = [n for n in f.ensembles if n != "mnist"]
+    measured = {"single": best, "ensemble": max((f.ensembles[n] for n in fashion), default=None),
                 "mnist": f.others.loc["mnist", "mean"] if "mnist" in f.others.index else None}
     words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
     lines = []
@@ -258,7 +258,7 @@ def sentences(f: Frontier) -> dict[str, str]:
             "best": (f"The best rung, **{best.name}**, reaches {best['mean']:.4f} (SD {best['sd']:.4f}), "
                      f"{best['mean'] - first['mean']:+.4f} over the report's tuned network as its code ran it "
                      f"({first['mean']:.4f}), at {best['gflop'] / first['gflop']:.1f} times its counted compute."
-                     + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensemble:.4f}; it is compared only "
-                        "with other ensembles." if f.ensemble is not None else "")),
+                     + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
+                        "compared only with other ensembles." if best.name in f.ensembles else "")),
             "peer": _peer(f, best.name), "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f),
             "pending": _pending(f)}

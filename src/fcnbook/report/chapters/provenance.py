@@ -22,7 +22,7 @@ from fcnbook.paths import results_dir
 from fcnbook.report import experiments
 from fcnbook.report.ladder import FRONTIER_SEEDS
 
-FRONTIER = "frontier ladder"  # the section column of runs on the frontier's seeds (no chapter yet)
+FRONTIER = "13_frontier"  # the section of runs on the frontier's seeds (trained by `fcnbook frontier`, not the book)
 
 
 def stored(root: Path | None = None, code_version: int | None = None, study: bool = False) -> list[dict]:
