@@ -142,7 +142,7 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path):
 def test_distilled_sentence_states_the_share_of_the_gap_closed():
     S = experiments.settings("full")
     rungs = pd.DataFrame({"mean": [0.90, 0.906], "sd": [0.001, 0.001], "n": [5, 5], "gflop": [1.0, 1.0],
-                          "ingredient": ["a", "b"], "key": ["k0", "k1"], "gain": [np.nan, 0.006],
+                          "val": [0.905, 0.91], "ingredient": ["a", "b"], "key": ["k0", "k1"], "gain": [np.nan, 0.006],
                           "ci_low": [np.nan, 0.004], "ci_high": [np.nan, 0.008], "p": [np.nan, 0.001],
                           "p_holm": [np.nan, 0.001], "hours": [0.2, 0.2]}, index=["report", ladder.TEACHER_RUNG])
     others = pd.DataFrame({"label": ["d"], "key": ["kd"], "dataset": ["fashion"], "epochs": [70], "mean": [0.909],

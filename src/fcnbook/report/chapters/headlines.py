@@ -137,12 +137,12 @@ def beyond_bullet(table: pd.DataFrame, tuned_acc, recipe_acc, facts: dict, confi
 def frontier_bullet(f: frontier.Frontier) -> str:
     """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the target."""
     t = f.rungs
-    first, best = t.iloc[0], t.loc[t["mean"].idxmax()]
+    first, best = t.iloc[0], t.loc[frontier.chosen(t)]
     helped = [n for n, row in t.iloc[1:].iterrows() if frontier.verdict(row["p_holm"], row["gain"]) == "helps"]
     text = (f"- **How far one fully connected network goes.** Adding one ingredient at a time to the report's tuned "
-            f"network, on fresh seeds 5-9, the best single network so far (the **{best.name}** rung) scores "
-            f"{best['mean']:.4f} (SD {best['sd']:.4f}), {best['mean'] - first['mean']:+.4f} over the report's network "
-            f"as its code ran it; of the {len(t) - 1} ingredients trained so far, "
+            f"network, on fresh seeds 5-9, the best single network so far by validation accuracy (the "
+            f"**{best.name}** rung) scores {best['mean']:.4f} (SD {best['sd']:.4f}), "
+            f"{best['mean'] - first['mean']:+.4f} over the report's network as its code ran it; of the {len(t) - 1} ingredients trained so far, "
             f"{', '.join(helped) if helped else 'none'} helped by Holm's rule")
     if "peer" in f.others.index:
         text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
