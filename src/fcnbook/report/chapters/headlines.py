@@ -142,8 +142,8 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     text = (f"- **How far one fully connected network goes.** Adding one ingredient at a time to the report's tuned "
             f"network, on fresh seeds 5-9, the best single network so far by validation accuracy (the "
             f"**{best.name}** rung) scores {best['mean']:.4f} (SD {best['sd']:.4f}), "
-            f"{best['mean'] - first['mean']:+.4f} over the report's network as its code ran it; of the {len(t) - 1} ingredients trained so far, "
-            f"{', '.join(helped) if helped else 'none'} helped by Holm's rule")
+            f"{best['mean'] - first['mean']:+.4f} over the report's network as its code ran it; of the "
+            f"{len(t) - 1} ingredients trained so far, {', '.join(helped) if helped else 'none'} helped by Holm's rule")
     if "peer" in f.others.index:
         text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
     target = frontier.TARGETS["single"]
