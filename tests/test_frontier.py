@@ -156,3 +156,16 @@ def test_distilled_sentence_states_the_share_of_the_gap_closed():
 
     table = ensembles_table(f)
     assert table.loc[ladder.TEACHER_RUNG, "ensemble - mean"] == pytest.approx(0.006)
+
+
+def test_extras_table_keeps_each_row_with_its_name():
+    from fcnbook.report.frontier_figures import NAMES, extras_table
+
+    others = pd.DataFrame({"label": ["p", "d"], "key": ["kp", "kd"], "dataset": ["fashion"] * 2, "epochs": [50, 70],
+                           "mean": [0.90, 0.91], "sd": [0.001, 0.002], "n": [5, 5], "gflop": [1.0, 2.0]},
+                          index=["peer", "distilled"])
+    f = frontier.Frontier(experiments.settings("full"), pd.DataFrame(), pd.DataFrame(), others, (), {},
+                          pd.DataFrame())
+    t = extras_table(f)
+    assert list(t.index) == [NAMES["peer"], NAMES["distilled"]] and t["test mean"].tolist() == [0.90, 0.91]
+    assert t["configuration"].tolist() == ["p, 50 epochs", "d, 70 epochs"]

@@ -54,10 +54,10 @@ def extras_table(f: Frontier) -> pd.DataFrame:
     """The comparators, the distilled network and MNIST beside the ladder (same seeds): configuration, test mean,
     SD, n and counted compute."""
     o = f.others
-    return pd.DataFrame({"configuration": o["label"] + ", " + o["epochs"].astype(int).astype(str) + " epochs",
-                         "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int),
-                         "GFLOP": [f"{g:,.0f}" for g in o["gflop"]]},
-                        index=[NAMES.get(n, n) for n in o.index])
+    table = pd.DataFrame({"configuration": o["label"] + ", " + o["epochs"].astype(int).astype(str) + " epochs",
+                          "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int),
+                          "GFLOP": [f"{g:,.0f}" for g in o["gflop"]]}, index=o.index)
+    return table.rename(index=lambda n: NAMES.get(n, n))
 
 
 def _ci(row) -> str:
