@@ -37,11 +37,11 @@ def compute_figure(f: Frontier):
 
 
 def ladder_table(f: Frontier) -> pd.DataFrame:
-    """One row per trained rung: ingredient, test mean and SD, paired gain over the rung before with its 95 % CI,
+    """One row per trained rung: ingredient, validation mean, test mean and SD, paired gain over the rung before with its 95 % CI,
     Holm's adjusted p, the verdict, counted compute and measured hours; then the untrained rungs (estimated hours)."""
     t = f.rungs
-    rows = [{"rung": name, "ingredient": row["ingredient"], "test mean": row["mean"], "SD": row["sd"],
-             "n": int(row["n"]), "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],
+    rows = [{"rung": name, "ingredient": row["ingredient"], "val. mean": row["val"], "test mean": row["mean"],
+             "SD": row["sd"], "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],
              "verdict": "" if i == 0 else verdict(row["p_holm"], row["gain"]), "GFLOP": f"{row['gflop']:,.0f}",
              "hours": f"{row['hours']:.2f}"} for i, (name, row) in enumerate(t.iterrows())]
     rows += [{"rung": name, "ingredient": row["ingredient"], "verdict": "not trained yet",
