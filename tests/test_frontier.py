@@ -134,6 +134,8 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path):
     text = frontier.sentences(f)
     assert set(text) == {"ladder", "best", "peer", "distilled", "mnist", "targets", "pending"}
     assert text["targets"].count("target") == len(frontier.TARGETS) + 1
+    if f.search is not None:  # the search's recipe lives on the book's seeds: compared unpaired
+        assert f.search["seeds"] == list(S.seeds) and "Welch" in text["peer"]
     from fcnbook.report.settings import Stored
 
     assert frontier.study(S.replace(lab=Stored(tmp_path))) is None

@@ -37,8 +37,9 @@ def compute_figure(f: Frontier):
 
 
 def ladder_table(f: Frontier) -> pd.DataFrame:
-    """One row per trained rung: ingredient, validation mean, test mean and SD, paired gain over the rung before with its 95 % CI,
-    Holm's adjusted p, the verdict, counted compute and measured hours; then the untrained rungs (estimated hours)."""
+    """One row per trained rung: ingredient, validation mean, test mean and SD, paired gain over the rung before
+    with its 95 % CI, Holm's adjusted p, the verdict, counted compute and measured hours; then the untrained rungs
+    (estimated hours)."""
     t = f.rungs
     rows = [{"rung": name, "ingredient": row["ingredient"], "val. mean": row["val"], "test mean": row["mean"],
              "SD": row["sd"], "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],

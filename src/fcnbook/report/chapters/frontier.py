@@ -17,8 +17,9 @@ import pandas as pd
 from fcnbook.report import budget, ladder
 from fcnbook.report.settings import Settings
 from fcnbook.report.text import p_value
+from fcnbook.stats import multiplicity
 from fcnbook.stats.flops import run_flops
-from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
+from fcnbook.store.frames import MissingRuns, paired_differences, stored_results, welch_difference
 
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 #: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
@@ -43,6 +44,7 @@ class Frontier:
     front: tuple[str, ...]  # names (rungs and others, FashionMNIST) on the accuracy-compute Pareto front
     ensembles: dict  # name (rung or extra) -> test accuracy of its seeds' ensemble (mean of their probabilities)
     comparisons: pd.DataFrame  # paired-by-seed differences "a - b": a, b, mean, ci_low, ci_high, p, n
+    search: dict | None = None  # the search's recipe on the book's seeds against the best rung (:func:`search`)
 
 
 def compute_gflop(config) -> float:
@@ -57,14 +59,8 @@ def chosen(table: pd.DataFrame) -> str:
 
 
 def holm(p: pd.Series) -> pd.Series:
-    """Holm's step-down adjustment of ``p`` (NaN stays NaN; the family is the finite ones)."""
-    from statsmodels.stats.multitest import multipletests
-
-    out = pd.Series(np.nan, index=p.index)
-    ok = p.notna()
-    if ok.any():
-        out[ok] = multipletests(p[ok].to_numpy(), method="holm")[1]
-    return out
+    """Holm's step-down adjustment of ``p`` (:func:`fcnbook.stats.multiplicity.holm`; NaN stays NaN)."""
+    return pd.Series(multiplicity.holm(p.to_numpy(dtype=float)), index=p.index)
 
 
 def pareto_front(points: pd.DataFrame, x: str = "gflop", y: str = "mean") -> list:
@@ -99,10 +95,7 @@ def rung_table(rungs: list, runs: pd.DataFrame) -> pd.DataFrame:
             d = paired_differences(runs, rungs[i - 1].config.key(), [r.config.key()]).iloc[0]
             row |= {"gain": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "p": d["p"]}
         rows.append(row)
-    table = pd.DataFrame(rows).set_index("rung")
-    for col in ("gain", "ci_low", "ci_high", "p"):
-        if col not in table:
-            table[col] = np.nan
+    table = pd.DataFrame(rows, columns=[*rows[0], "gain", "ci_low", "ci_high", "p"]).set_index("rung")
     table["p_holm"] = holm(table["p"])
     return table
 
@@ -122,14 +115,15 @@ def stored(S: Settings, configs, seeds) -> list:
     profile all of them (its lab trains what is missing, in minutes)."""
     if S.profile != "full":
         return list(configs)
-    out = []
-    for c in configs:
-        try:
-            stored_results([c], list(seeds), root=getattr(S.lab, "root", None))
-            out.append(c)
-        except MissingRuns:
-            pass
-    return out
+    return [c for c in configs if _is_stored(c, seeds, getattr(S.lab, "root", None))]
+
+
+def _is_stored(config, seeds, root) -> bool:
+    try:
+        stored_results([config], list(seeds), root=root)
+    except MissingRuns:
+        return False
+    return True
 
 
 def _with_teacher(config, rungs, seeds) -> float:
@@ -171,7 +165,23 @@ def study(S: Settings) -> Frontier | None:
     ensembles = {name: _ensemble(res.records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
-                    comparisons(res.runs, keys, pairs))
+                    comparisons(res.runs, keys, pairs),
+                    search(S, res.runs.loc[res.runs["key"] == keys[best], "test_accuracy"].astype(float)))
+
+
+def search(S: Settings, best_acc: pd.Series) -> dict | None:
+    """The validation-only search's recipe (the beyond chapter) on the book's seeds, if stored, against the best
+    rung's test accuracies ``best_acc``: Welch's interval, since the seeds differ (and seed 0 is the one the
+    search chose the recipe on, so its mean is, if anything, flattered)."""
+    from fcnbook.report import experiments
+
+    recipe = next(iter(experiments.beyond(S)), None)  # FashionMNIST's first
+    if recipe is None or not stored(S, [recipe], S.seeds):
+        return None
+    acc = S.lab.results([recipe], list(S.seeds)).runs["test_accuracy"].astype(float)
+    return {"label": recipe.label(), "epochs": recipe.epochs, "seeds": list(S.seeds), "mean": acc.mean(),
+            "sd": acc.std(ddof=1), "n": len(acc),
+            **{("mean_diff" if k == "mean" else k): v for k, v in welch_difference(best_acc, acc).items()}}
 
 
 def comparisons(runs: pd.DataFrame, keys: dict[str, str], pairs) -> pd.DataFrame:
@@ -213,6 +223,19 @@ def _peer(f: Frontier, best: str) -> str:
             f"n {int(peer['n'])}); its repository reports {m:.4f} +/- {sd:.4f} over {n} trials. The best rung minus "
             f"the peer, seed by seed: {_difference(f, best, 'peer')}; the peer minus the report's network: "
             f"{_difference(f, 'peer', f.rungs.index[0])}.")
+
+
+def _search(f: Frontier, best: str) -> str:
+    if f.search is None:
+        return ""
+    s = f.search
+    seeds = f"{min(s['seeds'])}-{max(s['seeds'])}"
+    return (f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
+            f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the book's seeds {seeds}, among them the seed it was "
+            f"chosen on. The **{best}** rung minus that recipe: {s['mean_diff']:+.4f} (95 % CI "
+            f"[{s['ci_low']:+.4f}, {s['ci_high']:+.4f}], Welch: other seeds, so unpaired): "
+            + ("the ladder's network is the better one." if s["ci_low"] > 0 else
+               "the search's recipe is the better one." if s["ci_high"] < 0 else "no detectable difference."))
 
 
 def _distilled(f: Frontier) -> str:
@@ -273,5 +296,5 @@ def sentences(f: Frontier) -> dict[str, str]:
                      f"({first['mean']:.4f}), at {best['gflop'] / first['gflop']:.1f} times its counted compute."
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
                         "compared only with other ensembles." if best.name in f.ensembles else "")),
-            "peer": _peer(f, best.name), "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f),
-            "pending": _pending(f)}
+            "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
+            "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f), "pending": _pending(f)}
