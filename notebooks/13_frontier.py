@@ -27,7 +27,7 @@
 from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
-from fcnbook.report import experiments, frontier_figures, plots
+from fcnbook.report import experiments, frontier_figures, ladder, plots
 from fcnbook.report.chapters import frontier
 
 # %% tags=["parameters"]
@@ -38,7 +38,7 @@ device = "auto"  # "auto", "cpu" or "cuda"
 S = experiments.settings(profile, lab=Lab(device))
 study = frontier.study(S)
 if study is None:
-    display(Markdown(frontier.HOW_TO_TRAIN))
+    display(Markdown(ladder.HOW_TO_TRAIN))
 else:
     text = frontier.sentences(study)
 

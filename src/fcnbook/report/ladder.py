@@ -39,6 +39,10 @@ TEACHER_RUNG = "label-smoothing"
 TEACHER_CANDIDATES = 5
 #: Distillation's temperature and weight (Hinton et al. 2015 use T in 2-20 and a small weight on the hard labels).
 DISTILL_TEMPERATURE, DISTILL_WEIGHT = 4.0, 0.9
+#: What the chapter says when the store holds none of its runs.
+HOW_TO_TRAIN = ("**The frontier's runs are not stored**, so this chapter has nothing to show. They take hours on "
+                "two CPU cores; train them, then rebuild the chapter:\n\n```\nfcnbook frontier --train "
+                "0-8,peer,distilled,mnist\nfcnbook book --only 13_frontier\n```")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from fcnbook.report.settings import Settings
 from fcnbook.report.text import p_value
 from fcnbook.stats import multiplicity
 from fcnbook.stats.flops import run_flops
+from fcnbook.stats.pareto import pareto_front
 from fcnbook.store.frames import MissingRuns, paired_differences, stored_results, welch_difference
 
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
@@ -27,9 +28,6 @@ TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
 #: The public peer's own report (hunter-lybbert/uw-central): mean, SD and number of trials.
 PEER_REPORTED = (0.9030, 0.0021, 5)
 OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop"]
-HOW_TO_TRAIN = ("**The frontier's runs are not stored**, so this chapter has nothing to show. They take hours on "
-                "two CPU cores; train them, then rebuild the chapter:\n\n```\nfcnbook frontier --train "
-                "0-8,peer,distilled,mnist\nfcnbook book --only 13_frontier\n```")
 
 
 @dataclass(frozen=True)
@@ -61,16 +59,6 @@ def chosen(table: pd.DataFrame) -> str:
 def holm(p: pd.Series) -> pd.Series:
     """Holm's step-down adjustment of ``p`` (:func:`fcnbook.stats.multiplicity.holm`; NaN stays NaN)."""
     return pd.Series(multiplicity.holm(p.to_numpy(dtype=float)), index=p.index)
-
-
-def pareto_front(points: pd.DataFrame, x: str = "gflop", y: str = "mean") -> list:
-    """Index labels of ``points`` that no other point beats on both: at most the compute and at least the accuracy,
-    strictly better in one. Cheapest first."""
-    front = []
-    for i, row in points.sort_values([x, y], ascending=[True, False]).iterrows():
-        if not front or row[y] > points.loc[front[-1], y]:
-            front.append(i)
-    return front
 
 
 def verdict(p_holm: float, gain: float) -> str:
@@ -140,7 +128,7 @@ def _hours(runs: pd.DataFrame, key: str) -> float:
 
 def study(S: Settings) -> Frontier | None:
     """The ladder's results on the frontier's seeds (from ``S``'s lab), its gains, the extras and the front; None
-    when not even the first rung is stored (full profile: see :data:`HOW_TO_TRAIN`)."""
+    when not even the first rung is stored (full profile: see :data:`fcnbook.report.ladder.HOW_TO_TRAIN`)."""
     rungs, seeds, extras = ladder.ladder(S), ladder.seeds(S), ladder.extras(S)
     have = {c.key() for c in stored(S, [r.config for r in rungs] + list(extras.values()), seeds)}
     n = next((i for i, r in enumerate(rungs) if r.config.key() not in have), len(rungs))  # the trained prefix
@@ -239,17 +227,25 @@ def _search(f: Frontier, best: str) -> str:
 
 
 def _distilled(f: Frontier) -> str:
-    if "distilled" not in f.others.index or ladder.TEACHER_RUNG not in f.ensembles:
+    if not np.isfinite(share := gap_closed(f)):
         return "The distilled network is not trained yet (`fcnbook frontier --train distilled`)."
     d, rung = f.others.loc["distilled"], f.rungs.loc[ladder.TEACHER_RUNG]
     ensemble = f.ensembles[ladder.TEACHER_RUNG]
-    share = (d["mean"] - rung["mean"]) / (ensemble - rung["mean"]) if ensemble > rung["mean"] else float("nan")
     return (f"The {{term}}`ensemble` of the **{ladder.TEACHER_RUNG}** rung's {int(rung['n'])} seeds (mean of their "
             f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
             f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
             f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed scores "
             f"{d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of {_difference(f, 'distilled', rung.name)} "
-            f"over the rung, closing {share:.0%} of the gap between one network and the ensemble.")
+            f"over the rung: it closes {f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap "
+            "between one network and the ensemble.")
+
+
+def gap_closed(f: Frontier) -> float:
+    """(distilled - teacher rung) / (its ensemble - teacher rung), test means (0 without a gap, NaN if not stored)."""
+    if "distilled" not in f.others.index or ladder.TEACHER_RUNG not in f.ensembles:
+        return float("nan")
+    one, ensemble = f.rungs.loc[ladder.TEACHER_RUNG, "mean"], f.ensembles[ladder.TEACHER_RUNG]
+    return (f.others.loc["distilled", "mean"] - one) / (ensemble - one) if ensemble > one else 0.0
 
 
 def _targets(f: Frontier) -> str:
@@ -263,6 +259,9 @@ def _targets(f: Frontier) -> str:
         state = ("not trained yet" if got is None or not np.isfinite(got) else
                  f"{got:.4f}: met" if got >= target else f"{got:.4f}: missed by {target - got:.4f}")
         lines.append(f"- {words[name]}: target {target:.3f}, {state}")
+    share = gap_closed(f)
+    lines.append("- the distilled network: target half the gap to its ensemble closed, " + (
+        "not trained yet" if not np.isfinite(share) else f"{share:.0%}: " + ("met" if share >= 0.5 else "missed")))
     return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
             f"**{best}** rung, the best by validation accuracy):\n\n" + "\n".join(lines))
 
