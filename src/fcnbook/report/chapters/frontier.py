@@ -1,10 +1,8 @@
 """The frontier chapter's numbers: the ingredient ladder with paired gains, counted compute, the Pareto front.
 
-Every rung of :func:`fcnbook.report.ladder.ladder` is trained on the same fresh seeds, so a rung is compared with the
-one before it seed by seed (:func:`fcnbook.store.frames.paired_differences`); the ladder is one family of
-comparisons, so its p-values are adjusted with Holm's method and an ingredient "helps" or "hurts" only when its
-adjusted p is below :data:`ALPHA`. Compute is the counted matrix-multiply work of one seed's run
-(:func:`fcnbook.stats.flops.run_flops`), so that rungs trained on other machines or in other precisions compare.
+Every rung of :func:`fcnbook.report.ladder.ladder` is trained on the same fresh seeds and compared with the one
+before it seed by seed; the ladder is one family, adjusted with Holm's method, and an ingredient "helps" or "hurts"
+only when its adjusted p is below :data:`ALPHA`. Compute is counted matrix-multiply work (:mod:`fcnbook.stats.flops`).
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 #: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
 TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
-#: The public peer's own report (hunter-lybbert/uw-central): mean, SD and number of trials.
-PEER_REPORTED = (0.9030, 0.0021, 5)
 OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop"]
 
 
@@ -71,14 +67,15 @@ def verdict(p_holm: float, gain: float) -> str:
 
 def rung_table(rungs: list, runs: pd.DataFrame) -> pd.DataFrame:
     """Per rung: validation and test accuracy over seeds, the paired gain over the rung before (95 % CI, p, Holm's
-    p), compute."""
+    p), counted compute and the measured hours of all its seeds (each record holds its share of its stack's)."""
     rows = []
     for i, r in enumerate(rungs):
-        acc = runs.loc[runs["key"] == r.config.key(), "test_accuracy"].astype(float)
-        val = (runs.loc[runs["key"] == r.config.key(), "final_val_accuracy"].astype(float).mean()
-               if "final_val_accuracy" in runs else np.nan)
-        row = {"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(), "val": val, "mean": acc.mean(),
-               "sd": acc.std(ddof=1), "n": len(acc), "gflop": compute_gflop(r.config)}
+        mine = runs.loc[runs["key"] == r.config.key()].reindex(
+            columns=list(dict.fromkeys([*runs.columns, "final_val_accuracy", "seconds"])))
+        acc = mine["test_accuracy"].astype(float)
+        row = {"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(), "val": mine["final_val_accuracy"]
+               .astype(float).mean(), "mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc),
+               "gflop": compute_gflop(r.config), "hours": mine["seconds"].astype(float).sum() / 3600}
         if i:
             d = paired_differences(runs, rungs[i - 1].config.key(), [r.config.key()]).iloc[0]
             row |= {"gain": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "p": d["p"]}
@@ -121,11 +118,6 @@ def _with_teacher(config, rungs, seeds) -> float:
     return own + (compute_gflop(teacher) * len(config.teacher_seeds) / len(seeds) if teacher else 0.0)
 
 
-def _hours(runs: pd.DataFrame, key: str) -> float:
-    """Wall-clock hours of all of ``key``'s stored seeds (each record holds its share of its stack's time)."""
-    return float(runs.loc[runs["key"] == key, "seconds"].astype(float).sum()) / 3600
-
-
 def study(S: Settings) -> Frontier | None:
     """The ladder's results on the frontier's seeds (from ``S``'s lab), its gains, the extras and the front; None
     when not even the first rung is stored (full profile: see :data:`fcnbook.report.ladder.HOW_TO_TRAIN`)."""
@@ -137,7 +129,6 @@ def study(S: Settings) -> Frontier | None:
         return None
     res = S.lab.results([r.config for r in rungs[:n]] + list(shown.values()), list(seeds))
     table = rung_table(rungs[:n], res.runs)
-    table["hours"] = [_hours(res.runs, k) for k in table["key"]]
     rate = (table["hours"] / table["gflop"]).median()  # measured hours per counted GFLOP, this store's machines
     pending = pd.DataFrame([{"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(),
                              "gflop": compute_gflop(r.config)} for r in rungs[n:]],
@@ -205,7 +196,7 @@ def _difference(f: Frontier, a: str, b: str) -> str | None:
 def _peer(f: Frontier, best: str) -> str:
     if "peer" not in f.others.index:
         return "The public peer's recipe is not trained on the frontier's seeds yet (`fcnbook frontier --train peer`)."
-    peer, (m, sd, n) = f.others.loc["peer"], PEER_REPORTED
+    peer, (m, sd, n) = f.others.loc["peer"], ladder.PEER_REPORTED
     return (f"Under this protocol the public peer's recipe {{cite:p}}`lybbert_uw_central` ({peer['label']}, "
             f"{int(peer['epochs'])} epochs) scores {peer['mean']:.4f} (SD {peer['sd']:.4f}, "
             f"n {int(peer['n'])}); its repository reports {m:.4f} +/- {sd:.4f} over {n} trials. The best rung minus "
@@ -266,6 +257,15 @@ def _targets(f: Frontier) -> str:
             f"**{best}** rung, the best by validation accuracy):\n\n" + "\n".join(lines))
 
 
+def _drops(t: pd.DataFrame, best: pd.Series) -> str:
+    top = t.loc[t["mean"].idxmax()]
+    drop = ", ".join(f"{t.loc[n, 'val'] - t.loc[n, 'mean']:+.4f} for **{n}**"
+                     for n in dict.fromkeys([best.name, top.name, t.index[0]]))
+    return (f" Validation minus test accuracy (means): {drop}." + (
+        f" The highest test mean, {top['mean']:.4f}, is the **{top.name}** rung's; choosing by it would let the "
+        "test set choose." if top.name != best.name else ""))
+
+
 def _pending(f: Frontier) -> str:
     if f.pending.empty:
         return ""
@@ -294,6 +294,6 @@ def sentences(f: Frontier) -> dict[str, str]:
                      f"{best['mean'] - first['mean']:+.4f} over the report's tuned network as its code ran it "
                      f"({first['mean']:.4f}), at {best['gflop'] / first['gflop']:.1f} times its counted compute."
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
-                        "compared only with other ensembles." if best.name in f.ensembles else "")),
+                        "compared only with other ensembles." if best.name in f.ensembles else "") + _drops(t, best)),
             "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
             "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f), "pending": _pending(f)}
