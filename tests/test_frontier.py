@@ -1,6 +1,7 @@
 """The frontier chapter's rules on hand-made runs: Holm, the verdict's boundaries, the Pareto front, the ladder."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ from scipy import stats
 from fcnbook.report import experiments, ladder
 from fcnbook.report.chapters import frontier
 from fcnbook.stats.pareto import pareto_front
+
+SHIPPED = Path(__file__).resolve().parents[1] / "results"
 
 
 def test_holm_matches_the_step_down_rule_by_hand():
@@ -103,10 +106,11 @@ def test_extras_are_declared_from_the_teacher_rung():
         ladder.rung(S, "wide")
 
 
-def test_the_teacher_rung_is_the_best_validation_mean_of_its_candidates():
+def test_the_teacher_rung_is_the_best_validation_mean_of_its_candidates(monkeypatch):
     """The declared rule, checked against the shipped records: validation decides, never the test set."""
     from fcnbook.store.frames import stored_results
 
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(SHIPPED))  # the shipped store, whatever the caller set
     S = experiments.settings("full")
     candidates = ladder.ladder(S)[: ladder.TEACHER_CANDIDATES]
     res = stored_results([r.config for r in candidates], list(ladder.seeds(S)))
@@ -124,9 +128,10 @@ def test_comparisons_pair_by_seed_and_skip_unknown_names():
     assert t.iloc[0]["p"] == pytest.approx(stats.ttest_rel([0.90, 0.91, 0.92], [0.89, 0.905, 0.90]).pvalue)
 
 
-def test_full_profile_chapter_reads_only_what_is_stored(tmp_path):
+def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     """From the shipped store: the trained prefix of the ladder, the rest pending with an estimate; an empty store
     gives None (the chapter says how to train), and nothing is ever trained."""
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(SHIPPED))
     S = experiments.settings("full")  # the default lab only reads
     f = frontier.study(S)
     assert f is not None and list(f.rungs.index) + list(f.pending.index) == [r.name for r in ladder.ladder(S)]
