@@ -13,7 +13,7 @@ def test_random_trials_are_valid_configs_within_the_declared_ranges(profile, dat
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1), direction="maximize")
     declared = {p.name: p for p in search_space.space(profile, dataset)}
-    seen = {"optimizer": set(), "augment": set(), "depth": set(), "schedule": set()}
+    seen = {"optimizer": set(), "augment": set(), "depth": set(), "schedule": set(), "ema": set(), "erase": set()}
     for _ in range(300):
         trial = study.ask()
         params = search_space.sample(trial, profile, dataset)
@@ -27,11 +27,13 @@ def test_random_trials_are_valid_configs_within_the_declared_ranges(profile, dat
         assert ("nesterov" in params) == ("lr_sgd" in params) == (config.optimizer == "sgd")
         assert ("warmup" in params) == (config.schedule != "constant")
         assert config.subset == search_space.PROFILES[profile]["subset"]
+        assert (config.ema, config.erase) == (params["ema"], params["erase"])
         for k in seen:
             seen[k].add(params[k])
     assert seen["optimizer"] == {"sgd", "adam", "rmsprop", "adamw"}
     assert seen["augment"] == ({"none", "shift", "shift_flip"} if dataset == "fashion" else {"none", "shift"})
     assert seen["depth"] == set(range(1, search_space.PROFILES[profile]["depth"] + 1))
+    assert seen["ema"] == {0.0, 0.99, 0.999} and seen["erase"] == {0.0, 0.1, 0.25, 0.5}  # the frontier's ingredients
 
 
 def test_unknown_profile_is_refused():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fcnbook.report import experiments
+from fcnbook.report import experiments, ladder
 from fcnbook.report.chapters import beyond
 from fcnbook.tuning import objective, recipes, show
 from fcnbook.tuning import space as search_space
@@ -25,7 +25,7 @@ postgres = pytest.fixture(scope="module")(postgres_fixture)
 SHIPPED = Path(__file__).resolve().parents[1] / "results" / "tune" / "fashion.journal"
 TINY = {"depth": 1, "width_0": 16, "batch_norm": False, "dropout": 0.0, "optimizer": "adam", "lr_adaptive": 1e-3,
         "weight_decay": 1e-4, "schedule": "constant", "label_smoothing": 0.0, "batch_size": 128, "augment": "none",
-        "epochs": 2}
+        "epochs": 2, **search_space.added_defaults()}
 QUICK = {"tiny": Recipe(TINY, source="a test"), "tiny-sgd": Recipe(
     {**{k: v for k, v in TINY.items() if k != "lr_adaptive"}, "optimizer": "sgd", "lr_sgd": 0.05, "nesterov": True},
     source="a test")}
@@ -62,7 +62,18 @@ def test_the_recipes_say_what_their_sources_said():
     assert (peer.hidden, peer.batch_norm, peer.dropout, peer.optimizer, peer.lr, peer.epochs, peer.batch_size) == \
         ((1024, 256), True, 0.5, "adam", 1e-3, 50, 512)
     shipped = beyond.chosen_trial(tune.load("fashion", root=SHIPPED.parents[1]))
-    assert shipped.number == 27 and recipes.RECIPES["study-fashion-27"].params == shipped.params
+    assert shipped.number == 27
+    assert recipes.RECIPES["study-fashion-27"].params == shipped.params | search_space.added_defaults()
+    recipe_27 = search_space.config_of(recipes.RECIPES["study-fashion-27"].params, precision="bf16")
+    assert recipe_27.key() == shipped.user_attrs["key"]  # so the study reuses trial 27's stored run
+
+
+def test_the_ladder_recipe_is_the_ladders_chosen_rung_but_for_the_initialisation():
+    S = experiments.settings("full")
+    recipe = search_space.config_of(recipes.RECIPES["ladder-label-smoothing"].params)
+    rung = ladder.rung(S, ladder.TEACHER_RUNG)
+    assert recipe.replace(init=rung.init, default_bias=rung.default_bias) == rung
+    assert (recipe.init, rung.init) == ("default", "kaiming_normal")
 
 
 def test_the_shipped_study_stays_readable_and_continues_with_the_recipes(tmp_path):
@@ -145,7 +156,7 @@ def test_a_recipe_is_not_pruned_where_the_same_trial_would_be(tmp_path):
     plainly it is pruned there, as a recipe it runs to its last epoch."""
     slow = {"depth": 1, "width_0": 16, "batch_norm": False, "dropout": 0.0, "optimizer": "sgd", "lr_sgd": 1e-3,
             "nesterov": False, "weight_decay": 1e-6, "schedule": "constant", "label_smoothing": 0.0,
-            "batch_size": 512, "augment": "none", "epochs": 2}
+            "batch_size": 512, "augment": "none", "epochs": 2, **search_space.added_defaults()}
     good = {**TINY, "width_0": 128, "lr_adaptive": 1e-2, "batch_size": 128}
     study = tune.create("p", root=tmp_path, profile="quick")
     for _ in range(4):

@@ -11,7 +11,8 @@ together do not enqueue a recipe twice. A recipe is never pruned (:func:`fcnbook
 What a recipe cannot say in the space's terms is written in its ``differs``: the space has no initialiser
 (every trial uses PyTorch's default) and its weight decay is log-scaled from 1e-6, so "no weight decay" becomes
 1e-6, an L2 term too small to matter here. The full widths were extended down to 50 for the report's last layer.
-The quick profile's tiny space contains none of them, so quick studies are not warm-started.
+The quick profile's tiny space contains none of them, so quick studies are not warm-started. Every recipe holds the
+options added to the space later (:data:`fcnbook.tuning.space.ADDED`: EMA, erasing) at their defaults, off.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ class Recipe:
 
 NO_DECAY = 1e-6  # the floor of the space's log-scaled weight decay: the nearest it comes to none
 
+OFF = search_space.added_defaults()  # the options added to the space later, all off
+
 #: The recipes every full-profile study starts from, by name.
 RECIPES: dict[str, Recipe] = {
     "report-tuned": Recipe(
         {"depth": 3, "width_0": 700, "width_1": 200, "width_2": 50, "batch_norm": False, "dropout": 0.15,
          "optimizer": "rmsprop", "lr_adaptive": 1e-4, "weight_decay": NO_DECAY, "schedule": "constant",
-         "label_smoothing": 0.0, "batch_size": 512, "augment": "none", "epochs": 70},
+         "label_smoothing": 0.0, "batch_size": 512, "augment": "none", "epochs": 70, **OFF},
         source="the report's tuned network, Table 1 row 16 (fcnbook.report.paper.TUNED, experiments.tuned)",
         differs="PyTorch's default initialisation, not kaiming_normal_ weights with default biases; weight decay "
                 "1e-6, not none"),
     "public-peer": Recipe(
         {"depth": 2, "width_0": 1024, "width_1": 256, "batch_norm": True, "dropout": 0.5, "optimizer": "adam",
          "lr_adaptive": 1e-3, "weight_decay": NO_DECAY, "schedule": "constant", "label_smoothing": 0.0,
-         "batch_size": 512, "augment": "none", "epochs": 50},
+         "batch_size": 512, "augment": "none", "epochs": 50, **OFF},
         source="the best public course FCN (hunter-lybbert/uw-central, data_analysis/hw_04: 1024-256, batch norm, "
                "dropout 0.5, Adam lr 1e-3, batch 512, 50 epochs; 0.9030 +- 0.0021 over 5 trials)",
         differs="PyTorch's default initialisation, not kaiming_uniform_ weights with zero biases; weight decay "
@@ -56,9 +59,16 @@ RECIPES: dict[str, Recipe] = {
         {"depth": 2, "width_0": 697, "width_1": 833, "batch_norm": True, "dropout": 0.06626903237603862,
          "optimizer": "adam", "lr_adaptive": 0.0003383854880734363, "weight_decay": 4.7501953469138534e-05,
          "schedule": "constant", "label_smoothing": 0.0397034396306727, "batch_size": 512, "augment": "none",
-         "epochs": 40},
+         "epochs": 40, **OFF},
         source="the recipe the shipped study 'fashion' chose (trial 27, validation accuracy 0.9078; "
                "fcnbook.report.chapters.beyond.chosen_trial)"),
+    "ladder-label-smoothing": Recipe(
+        {"depth": 3, "width_0": 700, "width_1": 200, "width_2": 50, "batch_norm": True, "dropout": 0.15,
+         "optimizer": "adamw", "lr_adaptive": 2e-3, "weight_decay": 0.05, "schedule": "onecycle", "warmup": 0.25,
+         "label_smoothing": 0.1, "batch_size": 512, "augment": "none", "epochs": 70, **OFF},
+        source="the frontier ladder's best rung by validation mean on seeds 5-9 (fcnbook.report.ladder, rung 3: "
+               "the report's network with AdamW and one-cycle, batch norm and label smoothing; ladder.TEACHER_RUNG)",
+        differs="PyTorch's default initialisation, not kaiming_normal_ weights with default biases"),
 }
 
 

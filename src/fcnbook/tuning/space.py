@@ -99,12 +99,23 @@ def space(profile: str = "full", dataset: str = "fashion") -> list[Param]:
     return params + list(ADDED)
 
 
-#: The hook for a new training option (EMA, random erasing, ...): append a ``Param`` whose name is the
-#: ``RunConfig`` field it sets. It is sampled after every parameter above, always, and passed to ``RunConfig`` as
-#: is; a trial stored before it existed lacks it and gets the field's default, so old trials keep their
-#: configurations and run keys. Give each recipe of :mod:`fcnbook.tuning.recipes` the field's default too, so that a
-#: recipe stays what it was. Empty today: the options are being added on another branch.
-ADDED: tuple[Param, ...] = ()
+#: The hook for a new training option: append a ``Param`` whose name is the ``RunConfig`` field it sets. It is
+#: sampled after every parameter above, always, and passed to ``RunConfig`` as is; a trial stored before it existed
+#: lacks it and gets the field's default, so old trials keep their configurations and run keys. Give each recipe of
+#: :mod:`fcnbook.tuning.recipes` the field's default too (:func:`added_defaults`), so that a recipe stays what it was.
+#: The frontier's ingredients entered here: an exponential moving average of the weights (off, or a horizon of
+#: about 100 or 1000 steps: 1 to 10 epochs at batch 512) and random erasing (off, or one box with probability
+#: 0.1 to 0.5), as categories so that the sampler weighs "off" against "on" directly.
+ADDED: tuple[Param, ...] = (
+    Param("ema", "categorical", choices=(0.0, 0.99, 0.999)),
+    Param("erase", "categorical", choices=(0.0, 0.1, 0.25, 0.5)),
+)
+
+
+def added_defaults() -> dict:
+    """Each :data:`ADDED` parameter at its ``RunConfig`` default (the value a trial stored before it existed has)."""
+    defaults = RunConfig()
+    return {p.name: getattr(defaults, p.name) for p in ADDED}
 
 
 def _suggest(trial, p: Param):
