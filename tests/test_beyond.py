@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
-import pandas as pd
 import pytest
 
 from fcnbook.config import RunConfig
 from fcnbook.lab import Lab
-from fcnbook.report import beyond_figures, experiments
+from fcnbook.report import beyond_figures, experiments, selection
 from fcnbook.report.chapters import beyond
 from fcnbook.store import runner
 from fcnbook.tuning import show
@@ -22,27 +22,34 @@ def study_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("beyond")
     S = experiments.settings("quick", lab=Lab("cpu", root=root))  # the lab runs the quick profile's tiny study
     study = beyond.study_for(S, root=root)
-    return S, study, root
+    return S, study, root, beyond.outcome(S, study)  # ... and its selection and the recipe's test seeds
 
 
 def test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one(study_root, tmp_path):
-    S, study, root = study_root
+    S, study, root, out = study_root
     assert sum(show.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
     full = experiments.settings("full", lab=Lab("cpu", root=tmp_path))
     assert beyond.study_for(full, root=tmp_path) is None  # never starts the full study, even with a lab that trains
     assert experiments.beyond(experiments.settings("full"), root=tmp_path) == []
+    assert experiments.beyond(S, root=root) == [out.recipe, out.mnist_recipe]
     assert [c.dataset for c in experiments.beyond(S, root=root)] == ["fashion", "mnist"]
 
 
-def test_chosen_is_the_best_validation_trial_and_mnist_drops_flips(study_root):
-    _, study, _ = study_root
-    best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-    assert beyond.chosen(study).key() == RunConfig.from_dict(best.user_attrs["config"]).key()
-    flip = search_space.config_of({**best.params, "augment": "shift_flip"}, "quick")
-    study.trials  # noqa: B018 (a fresh list each time; nothing to patch)
-    assert flip.replace(dataset="mnist", augment="shift").augment == "shift"
-    mnist = beyond.chosen(study, "mnist")
-    assert mnist.dataset == "mnist" and mnist.augment != "shift_flip"
+def test_the_recipe_is_the_best_mean_over_the_selection_seeds_and_mnist_drops_flips(study_root):
+    S, study, root, out = study_root
+    means = {}
+    for t in selection.finalists(study):
+        config = selection.config_of(t)
+        vals = [runner.run([config], [s], root=root, progress=False, evaluate_test=False)[0]["history"]
+                ["val_accuracy"][-1] for s in selection.SELECTION_SEEDS]  # the stored records, read back
+        means[t.number] = sum(vals) / len(vals)
+    assert out.scores["mean"].to_dict() == pytest.approx(means)
+    assert out.number == max(means, key=lambda n: (means[n], -n))
+    assert out.recipe == selection.config_of(study.trials[out.number])
+    flip = out.recipe.replace(augment="shift_flip").to_dict()
+    trial = type("T", (), {"user_attrs": {"config": flip}})()
+    assert selection.config_of(trial, "mnist").augment == "shift"
+    assert out.mnist_recipe.dataset == "mnist" and out.mnist_recipe.augment != "shift_flip"
 
 
 def test_space_table_lists_every_parameter():
@@ -51,23 +58,32 @@ def test_space_table_lists_every_parameter():
     assert table.loc["width_0", "values"] == "50 to 2048 (log scale)"
 
 
-def test_comparison_table_and_sentence_from_real_runs(study_root):
-    S, study, root = study_root
-    recipe = beyond.chosen(study).replace(augment="shift_flip")
-    res = runner.run([recipe], S.seeds, root=root, progress=False)
-    tuned = experiments.tuned(S).replace(epochs=1)
-    tuned_res = runner.run([tuned], S.seeds, root=root, progress=False)
-    table = beyond.comparison_table(res, recipe, tuned_res, tuned)
+def test_comparison_table_drops_and_sentence_from_real_runs(study_root):
+    S, study, root, out = study_root
+    seeds = list(selection.test_seeds(S))
+    flip = out.recipe.replace(augment="shift_flip")  # a recipe trained on mirrored images gets flip-averaged rows
+    out = dataclasses.replace(out, recipe=flip, res=runner.run([flip, out.mnist_recipe, out.tuned], seeds, root=root,
+                                                                progress=False))
+    table = beyond.comparison_table(out)
     one = table.loc["recipe, one network"]
-    assert one["test acc."] == pytest.approx(res.runs["test_accuracy"].mean())
-    assert one["n"] == len(S.seeds)
-    ens = res.records[0]["extra"]["ensemble"]
+    runs = out.res.runs
+    assert one["test acc."] == pytest.approx(runs.loc[runs["key"] == flip.key(), "test_accuracy"].mean())
+    assert one["n"] == len(seeds)
+    ens = next(r for r in out.res.records if r["key"] == flip.key())["extra"]["ensemble"]
     assert table.loc["recipe, ensemble of 2", "test acc."] == ens["test_accuracy"]
     assert "recipe, one network, flip avg." in table.index and "recipe, ensemble of 2, flip avg." in table.index
     assert table.loc["report's single run", "test acc."] == 0.9011
     assert math.isnan(table.loc["best public FCN", "train s"])
-    text = beyond.sentence(table, beyond.study_facts(study), recipe, shortened=True)
-    assert text.startswith("**Quick profile:**") and f"{one['test acc.']:.4f}" in text
+    mine, tuned = (runs[runs["key"] == k].set_index("seed") for k in (flip.key(), out.tuned.key()))
+    diff = (mine["test_accuracy"] - tuned["test_accuracy"]).mean()  # paired by seed
+    assert beyond.gain_over_tuned(out)["mean"] == pytest.approx(diff)
+    drops = beyond.drop_table(out)
+    assert drops.loc["recipe", "val. - test"] == pytest.approx(mine["final_val_accuracy"].mean()
+                                                               - mine["test_accuracy"].mean())
+    assert drops.loc["recipe", "val. mean, seeds 1-3 (selection)"] == out.scores.loc[out.number, "mean"]
+    text = beyond.sentence(out, table, shortened=True)
+    assert text.startswith("**Quick profile:**") and f"{one['test acc.']:.4f}" in text and f"{diff:+.4f}" in text
+    assert f"the recipe is trial {out.number}" in beyond.study_sentence(out)
 
 
 def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monkeypatch):
@@ -81,42 +97,26 @@ def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monke
     assert not (tmp_path / "results" / "runs").exists() and not (tmp_path / "results" / "tune").exists()
 
 
-def test_the_recipe_is_the_best_validation_trial_within_the_retrain_budget():
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize")
-    base = RunConfig(hidden=(64,), optimizer="adam", lr=1e-3)
-    for value, seconds, width in [(0.90, 100.0, 10), (0.91, 900.0, 20), (0.905, 300.0, 30), (0.95, 10.0, 40)]:
-        trial = study.ask()
-        trial.set_user_attr("seconds", seconds)
-        trial.set_user_attr("config", base.replace(hidden=(width,)).to_dict())
-        study.tell(trial, value if width != 40 else None, state=None if width != 40 else optuna.trial.TrialState.FAIL)
-    assert beyond.chosen_trial(study).number == 2  # 0.905 in 300 s: 5 x 300 s fits 30 min, 5 x 900 s does not
-    assert beyond.chosen_trial(study, budget_s=None).number == 1
-    assert beyond.chosen(study).hidden == (30,)
-    facts = beyond.study_facts(study)
-    table = pd.DataFrame([{"test acc.": 0.9, "SD": 0.001, "n": 5}], index=["recipe, one network"])
-    text = beyond.sentence(table, facts, beyond.chosen(study), shortened=False)
-    assert "too long for five seeds to retrain within 30 minutes" in text and "0.0050 lower" in text
-
-
 def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
-    """The shipped study ran under widths 128-2048 and 10-50 epochs: its table says so, not today's declaration;
-    after one trial from the widened space, the importances still cover the widths and the epoch budget."""
+    """The shipped study's first session ran under widths 128-2048 and 10-50 epochs: its table says so, not today's
+    declaration; after one trial from the widened space, the importances still cover the widths and the epoch
+    budget. The continued study (its recipes drawn from the widened space) shows the wider ranges."""
     import optuna
 
     from fcnbook.tuning import sampling as tune_sampling
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     shipped = tune.load("fashion", root=beyond_root())
-    table = beyond.space_table("full", study=shipped)
+    assert beyond.space_table("full", study=shipped).loc["width_0", "values"] == "50 to 2048 (log scale)"
+    first_session = optuna.create_study(direction="maximize")
+    first_session.add_trials(shipped.trials[:32])
+    table = beyond.space_table("full", study=first_session)
     assert table.loc["width_0", "values"] == "128 to 2048 (log scale)"
     assert table.loc["epochs", "values"] == "10 to 50 in steps of 5"
     assert list(table.columns) == ["values", "sampled"]
     mixed = optuna.create_study(direction="maximize")
-    mixed.add_trials([t for t in shipped.trials if t.state.name == "COMPLETE"])
-    new = {**beyond.chosen_trial(shipped).params, "epochs": 120, "width_1": 60}
+    mixed.add_trials([t for t in first_session.trials if t.state.name == "COMPLETE"])
+    new = {**selection.study_pick(first_session).params, "epochs": 120, "width_1": 60}
     declared = tune_sampling.declared("full")
     mixed.add_trial(optuna.trial.create_trial(params=new, distributions={n: declared[n] for n in new}, value=0.9))
     assert beyond.space_table("full", study=mixed).loc["epochs", "values"] == "10 to 300 in steps of 5"

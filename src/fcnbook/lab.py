@@ -26,6 +26,12 @@ class Lab:
         """:func:`fcnbook.store.runner.run`: the stored runs, training the missing ones first."""
         return runner.run(list(configs), list(seeds), device=self.device, progress=False, root=self.root)
 
+    def validation(self, configs: Iterable[RunConfig], seeds: Sequence[int]) -> list[dict]:
+        """The stored records (dicts), training the missing ones first without touching the test set (a selection's
+        runs: scored on validation only)."""
+        return runner.run(list(configs), list(seeds), device=self.device, progress=False, root=self.root,
+                          evaluate_test=False)
+
     def bias_check(self):
         """:func:`fcnbook.training.bias_check.batch_norm_bias_check` (a few seconds, float64)."""
         from fcnbook.training.bias_check import batch_norm_bias_check

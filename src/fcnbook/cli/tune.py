@@ -48,6 +48,11 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--show", nargs="?", const="", default=None, metavar="NAME",
                    help="print the best trials of study NAME (or of --study) instead of running it")
+    p.add_argument("--select", default=None, metavar="NAME",
+                   help="choose study NAME's recipe (fcnbook.report.selection): retrain its 5 best complete trials and "
+                        "every complete named recipe on seeds 1-3 without the test set, take the best validation "
+                        "mean, then train that recipe on seeds 5-9 (FashionMNIST, and MNIST without flips) with its "
+                        "one test evaluation; what is stored is reused, so it resumes where it stopped")
     p.add_argument("--top", type=int, default=10, help="rows of --show (default 10)")
     p.add_argument("--json", action="store_true", help="with --show: one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -65,6 +70,8 @@ def run(args, parser) -> int:
     try:
         if args.show:  # --show NAME names the study itself
             args.study = args.show
+        if args.select:
+            args.study = args.select
         if args.study is None:
             raise ValueError("study must be named: --study NAME (or --show NAME)")
         check_options(args.study, args.trials, args.profile, args.dataset, args.precision, args.workers,
@@ -72,6 +79,9 @@ def run(args, parser) -> int:
         if args.show is not None:
             print(show.show(tune.load(args.study, args.storage), top=args.top, as_json=args.json))
             return 0
+        if args.select is not None:
+            study = tune.load(args.study, args.storage)  # a missing study: one line, before anything trains
+            return select(study, args.profile, args.device)
         if args.trials is None and args.timeout is None:
             raise ValueError("trials or timeout must be given: --trials N and/or --timeout SECONDS")
         from fcnbook.training.precision import check
@@ -100,6 +110,36 @@ def run(args, parser) -> int:
                        pruner=args.pruner)
     if args.worker_index == 0:
         print(show.show(st, top=args.top, as_json=args.json))
+    return 0
+
+
+def select(study, profile: str, device: str) -> int:
+    """``fcnbook tune --select``: re-score the finalists, then train the recipe on the test seeds (exit status)."""
+    import os
+
+    from fcnbook.lab import Lab
+    from fcnbook.report import experiments, selection
+
+    if threads := os.environ.get("FCNBOOK_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(threads))
+    interrupts.one_line_cache_warnings()
+    S = experiments.settings(profile, lab=Lab(device))
+    table = selection.scores(S, study, train=True)
+    print(table[["recipe", "seed 0", "mean", "sd", "n", "label", "epochs"]].to_string())
+    number = selection.chosen_number(table)
+    if number is None:
+        print(f"study {study.study_name!r} has no complete trial: nothing to choose", file=sys.stderr)
+        return 1
+    configs = [selection.config_of(study.trials[number], ds) for ds in ("fashion", "mnist")]
+    seeds = list(selection.test_seeds(S))
+    res = S.lab.results(configs, seeds)
+    summary = res.summary()
+    print(f"recipe: trial {number}, {configs[0].label()}, {configs[0].epochs} epochs")
+    for c in configs:
+        row = summary.loc[c.key()]
+        print(f"  {c.dataset}, seeds {seeds[0]}-{seeds[-1]}: test accuracy {row['mean']:.4f} (SD {row['sd']:.4f})")
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from fcnbook.report.chapters.beyond import RETRAIN_BUDGET_S, chosen_trial
 from fcnbook.tuning import study as tune
 
 ACCURACY_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
@@ -31,8 +30,9 @@ def accuracy_ticks(low: float, high: float, min_gap: float = 0.045) -> list[floa
     return sorted(kept)
 
 
-def history_figure(study):
-    """Validation accuracy of every finished trial in order (pruned ones at their last report), best so far.
+def history_figure(study, finalists=(), chosen: int | None = None):
+    """Validation accuracy of every finished trial in order (pruned ones at their last report), best so far, the
+    named recipes, the ``finalists`` (trial numbers re-scored on more seeds) and the ``chosen`` one.
 
     Every trial is shown: the accuracy axis is logarithmic in the error, 1 - accuracy, so that the trials near the
     best are spread out while a trial far below them (near chance, or pruned early) stays on the figure.
@@ -50,10 +50,17 @@ def history_figure(study):
     order = sorted(done, key=lambda t: t.number)
     ax.step([t.number for t in order], np.maximum.accumulate([t.value for t in order]), where="post",
             color="k", lw=1.2, label="best so far")
-    pick = chosen_trial(study)
-    if pick is not None:
-        ax.scatter([pick.number], [pick.value], s=90, facecolors="none", edgecolors="k", lw=1.2,
-                   label=f"chosen (best retraining five seeds in {RETRAIN_BUDGET_S // 60} min)")
+    named = [t for t in done if "recipe" in t.user_attrs]
+    if named:
+        ax.scatter([t.number for t in named], [t.value for t in named], s=40, marker="D", facecolors="none",
+                   edgecolors="C2", lw=1.1, label="named recipe (enqueued)")
+    final = [study.trials[n] for n in finalists]
+    if final:
+        ax.scatter([t.number for t in final], [t.value for t in final], s=90, facecolors="none", edgecolors="k",
+                   lw=1.0, label="finalist (re-scored on seeds 1-3)")
+    if chosen is not None:
+        pick = study.trials[chosen]
+        ax.scatter([pick.number], [pick.value], s=160, marker="*", color="k", label="chosen (best mean of seeds 1-3)")
     values = [t.value for t in done] + last
     if values:  # every trial inside the axis, with a margin of a tenth of the span on the error scale
         lo, hi = _error_scale(min(values)), _error_scale(max(values))

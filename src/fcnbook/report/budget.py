@@ -24,6 +24,14 @@ from fcnbook.paths import results_dir
 TARGET_FACTOR, TARGET_EXTRA_MIN = 1.25, 3.0  # the issue's budget: 1.25 x bound + 3 min
 
 
+def run_gflop(config) -> float:
+    """Counted training and evaluation work of one seed's run of ``config``, in GFLOP."""
+    from fcnbook.stats.flops import run_flops
+
+    n_train, n_val, n_test = split_sizes(config)
+    return run_flops(config, n_train, n_val, n_test, n_probe=n_val) / 1e9
+
+
 def split_sizes(config) -> tuple[int, int, int]:
     """(n_train, n_val, n_test) that ``fcnbook.data.splits.load_for(config)`` gives, from the label files alone."""
     from fcnbook.data.indices import labels as read_labels

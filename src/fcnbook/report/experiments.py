@@ -11,6 +11,7 @@ in a few minutes on two CPU cores (stratified subset, two epochs, two seeds); th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 from fcnbook.config import RunConfig
@@ -131,7 +132,9 @@ SECTIONS: dict[str, Callable[[Settings], list[RunConfig]]] = {
     "05_initialization": lambda S: list(initializers(S).values()),
     "06_batch_norm": lambda S: list(batch_norm(S).values()),
     "07_tuned": lambda S: [tuned(S)],
-    "07b_beyond": lambda S: beyond(S),
+    # The search's recipe is tested on the frontier's seeds, trained by `fcnbook tune --select` (its finalists on
+    # seeds 1-3 without the test set); the chapter reads them in the full profile.
+    "07b_beyond": lambda S: [],
     # The frontier's runs (seeds 5-9, hours each) are trained by `fcnbook frontier --train`; its chapter reads the
     # stored ones in the full profile and trains nothing (fcnbook.report.chapters.frontier.stored).
     "13_frontier": lambda S: [],
@@ -144,21 +147,31 @@ SECTIONS: dict[str, Callable[[Settings], list[RunConfig]]] = {
 
 
 def beyond(S: Settings, root=None) -> list[RunConfig]:
-    """The recipe chosen by the stored study (full profile), on FashionMNIST and on MNIST; none without a study.
+    """The recipe the stored study's selection chose (:mod:`fcnbook.report.selection`), on FashionMNIST and on
+    MNIST; none without a study or before every finalist is re-scored. Read from the store only.
 
-    The study itself is not a declaration: ``fcnbook tune`` runs it, and :mod:`fcnbook.report.chapters.beyond` reads
-    it. Only a
-    stored study is read here (a quick profile's study appears once its chapter has run).
+    The study itself is not a declaration: ``fcnbook tune`` runs it, ``fcnbook tune --select`` re-scores its finalists
+    and trains the recipe on :func:`fcnbook.report.selection.test_seeds`, and
+    :mod:`fcnbook.report.chapters.beyond` reads them (a quick profile's study appears once its chapter has run).
     """
-    from fcnbook.report.chapters import beyond as chapter
+    from fcnbook.report import selection
+    from fcnbook.report.settings import Stored
     from fcnbook.tuning import study as tune
 
     try:
-        study = tune.load(chapter.STUDY[S.profile], root=root)
+        study = tune.load(chapter_study(S), root=root)
     except (KeyError, ImportError):
         return []
-    configs = [chapter.chosen(study, ds) for ds in ("fashion", "mnist")]
-    return [c for c in configs if c is not None]
+    reader = dataclasses.replace(S, lab=Stored(root))
+    return [c for c in (selection.chosen(reader, study, ds, train=False) for ds in ("fashion", "mnist"))
+            if c is not None]
+
+
+def chapter_study(S: Settings) -> str:
+    """The name of the study the "Beyond the report" chapter reads under ``S``'s profile."""
+    from fcnbook.report.chapters import beyond as chapter
+
+    return chapter.STUDY[S.profile]
 
 
 def book_configs(profile: str = "full") -> dict[str, list[RunConfig]]:

@@ -17,13 +17,15 @@ from typing import Any, Protocol
 
 from fcnbook.config import RunConfig, check_seeds
 from fcnbook.report.paper import BASELINE
-from fcnbook.store.frames import MissingRuns, Results, stored_results
+from fcnbook.store.frames import MissingRuns, Results, stored_records, stored_results
 
 
 class LabLike(Protocol):
     """What a chapter may ask of a lab (see :class:`fcnbook.lab.Lab` for the one that trains)."""
 
     def results(self, configs: Iterable[RunConfig], seeds: Sequence[int]) -> Results: ...
+
+    def validation(self, configs: Iterable[RunConfig], seeds: Sequence[int]) -> list[dict]: ...
 
     def bias_check(self) -> Any: ...
 
@@ -43,6 +45,9 @@ class Stored:
 
     def results(self, configs: Iterable[RunConfig], seeds: Sequence[int]) -> Results:
         return stored_results(list(configs), list(seeds), root=self.root)
+
+    def validation(self, configs: Iterable[RunConfig], seeds: Sequence[int]) -> list[dict]:
+        return stored_records(list(configs), list(seeds), root=self.root, need_test=False)
 
     def bias_check(self):
         raise MissingRuns("the batch-norm bias check is computed, not stored: use fcnbook.lab.Lab")

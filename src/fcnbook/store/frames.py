@@ -196,9 +196,10 @@ class MissingRuns(LookupError):
     """The store lacks records that were asked for, and nothing here trains them."""
 
 
-def stored_results(configs: list[RunConfig], seeds: list[int], root=None) -> Results:
-    """:class:`Results` of ``configs`` x ``seeds`` read from the store, without torch; :class:`MissingRuns` (naming
-    what is missing and how to make it) when a record is absent, unusable or of another training-code version."""
+def stored_records(configs: list[RunConfig], seeds: list[int], root=None, need_test: bool = True) -> list[dict]:
+    """The stored records of ``configs`` x ``seeds``, in order, without torch; :class:`MissingRuns` (naming what is
+    missing and how to make it) when a record is absent, unusable or of another training-code version. Without
+    ``need_test`` a record trained without the test set (a study's, a selection's) counts too."""
     from fcnbook.data.indices import checksum_for
     from fcnbook.store.records import load
     from fcnbook.version import TRAINING_CODE_VERSION
@@ -207,10 +208,15 @@ def stored_results(configs: list[RunConfig], seeds: list[int], root=None) -> Res
     for config in dict.fromkeys(configs):
         checksum = checksum_for(config)
         for seed in seeds:
-            record = load(config, seed, checksum, TRAINING_CODE_VERSION, root)
+            record = load(config, seed, checksum, TRAINING_CODE_VERSION, root, need_test=need_test)
             (records.append(record) if record is not None else missing.append(f"{config.label()} seed {seed}"))
     if missing:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise MissingRuns(f"the store lacks {', '.join(missing[:3])}{more}; train them with `fcnbook train` or run "
                           "the section with `fcnbook section NAME` (it trains what is missing)")
-    return Results.from_records(records)
+    return records
+
+
+def stored_results(configs: list[RunConfig], seeds: list[int], root=None) -> Results:
+    """:class:`Results` of ``configs`` x ``seeds`` read from the store (:func:`stored_records`)."""
+    return Results.from_records(stored_records(configs, seeds, root))

@@ -1,23 +1,27 @@
-"""The "Beyond the report" chapter: the stored study, the chosen recipe and its numbers, all computed here.
+"""The "Beyond the report" chapter: the stored study, how its recipe is chosen, and the recipe's numbers.
 
-The chapter shows a validation-only Optuna study (:mod:`fcnbook.tuning.study`) and the configuration it chose, retrained
-over the profile's seeds with its test evaluation, next to the report's hand-tuned network and a public reference.
-Nothing here trains or starts a study except :func:`study_for` in the quick profile, whose tiny study exists only
-to exercise the code path.
+The chapter shows a validation-only Optuna study (:mod:`fcnbook.tuning.study`), warm-started with named recipes;
+its finalists re-scored on seeds 1-3 and the recipe chosen by the best mean (:mod:`fcnbook.report.selection`); and
+that recipe evaluated once on the test set, on seeds 5-9, which played no part in any choice, beside the report's
+tuned network on the same seeds. In the full profile nothing here trains (``fcnbook tune --select`` does); the
+quick profile's lab runs a tiny study and its selection, only to exercise the code path.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fcnbook.config import RunConfig
+from fcnbook.report import selection
 from fcnbook.report.paper import MNIST_TUNED_ACCURACY, ROWS
-from fcnbook.report.settings import Settings
-from fcnbook.tuning import show
+from fcnbook.report.settings import Settings, Stored
+from fcnbook.store.frames import Results, paired_differences
+from fcnbook.tuning import recipes, show, worker
 from fcnbook.tuning import space as search_space
 
 TUNED_ACCURACY = ROWS[-1].accuracy  # Table 1, row 16: the report's tuned network
@@ -28,12 +32,9 @@ QUICK_TRIALS = 6
 #: The best public course submission known to us with a pure fully connected network (FashionMNIST test accuracy,
 #: mean and SD over its runs).
 PUBLIC_REFERENCE = (0.9030, 0.0021)
-#: The final retrain's time limit: five seeds in at most 30 minutes on the 2-core machine, so the recipe is chosen
-#: among trials whose one-seed training took at most 30 min / 5 seeds (their own recorded seconds on the study's
-#: machine); the unconstrained best trial is shown beside it.
-RETRAIN_BUDGET_S = 30 * 60
-HOW_TO_RUN = ("fcnbook tune --study fashion --trials 200 --timeout 4200 --precision bf16 --workers 2  "
-              "# then: make book")
+HOW_TO_RUN = ("fcnbook tune --study fashion --timeout 2700 --precision bf16   # the study (validation only)\n"
+              "fcnbook tune --select fashion   # finalists on seeds 1-3, then the recipe on seeds 5-9\n"
+              "make book")
 
 
 def study_for(S: Settings, root: Path | None = None):
@@ -45,34 +46,39 @@ def study_for(S: Settings, root: Path | None = None):
         return None
 
 
-def affordable(trial, seeds: int = 5, budget_s: float = RETRAIN_BUDGET_S) -> bool:
-    """Whether ``trial``'s configuration retrains over ``seeds`` seeds within ``budget_s`` (its own seconds x seeds)."""
-    return trial.user_attrs.get("seconds", float("inf")) * seeds <= budget_s
+@dataclass
+class Outcome:
+    """What the chapter shows: the study's facts, the finalists' scores, the recipe (None until the selection is
+    complete) and, once its test seeds are stored, the results of the recipe (FashionMNIST, MNIST) and of the
+    report's tuned network on those seeds."""
+
+    facts: dict
+    scores: pd.DataFrame
+    number: int | None
+    recipe: RunConfig | None = None
+    mnist_recipe: RunConfig | None = None
+    res: Results | None = None
+    tuned: RunConfig | None = None
 
 
-def chosen_trial(study, budget_s: float | None = RETRAIN_BUDGET_S):
-    """The complete trial with the highest validation accuracy among the affordable ones (all if ``budget_s`` None).
+def outcome(S: Settings, study) -> Outcome:
+    """The chapter's numbers for ``study`` under ``S`` (in the full profile, stored runs only)."""
+    from fcnbook.report import experiments
+    from fcnbook.store.frames import MissingRuns
 
-    The rule uses validation accuracy and training time only; the test set plays no part.
-    """
-    done = [t for t in (study.trials if study is not None else []) if t.state.name == "COMPLETE"]
-    if budget_s is not None:
-        done = [t for t in done if affordable(t, budget_s=budget_s)]
-    return max(done, key=lambda t: (t.value, -t.number)) if done else None
-
-
-def chosen(study, dataset: str = "fashion") -> RunConfig | None:
-    """The chosen trial's configuration (:func:`chosen_trial`), for ``dataset``.
-
-    For MNIST the same recipe loses its flips (a mirrored digit is another symbol) and keeps its shifts.
-    """
-    trial = chosen_trial(study)
-    if trial is None:
-        return None
-    config = RunConfig.from_dict(trial.user_attrs["config"])
-    if dataset == "mnist":
-        config = config.replace(dataset="mnist", augment="shift" if config.augment == "shift_flip" else config.augment)
-    return config
+    scores = selection.scores(S, study)
+    number = selection.chosen_number(scores)
+    out = Outcome(study_facts(study), scores, number)
+    if number is None:
+        return out
+    out.recipe, out.mnist_recipe = (selection.config_of(study.trials[number], ds) for ds in ("fashion", "mnist"))
+    out.tuned = experiments.tuned(S)
+    lab = Stored(getattr(S.lab, "root", None)) if S.profile == "full" else S.lab  # the full profile never trains
+    try:
+        out.res = lab.results([out.recipe, out.mnist_recipe, out.tuned], list(selection.test_seeds(S)))
+    except MissingRuns:
+        pass
+    return out
 
 
 def space_table(profile: str = "full", dataset: str = "fashion", study=None) -> pd.DataFrame:
@@ -91,34 +97,54 @@ def space_table(profile: str = "full", dataset: str = "fashion", study=None) -> 
 
 
 def study_facts(study, journal: Path | None = None) -> dict:
-    """Counts by state, wall time from the first start to the last end, the stored size, the best trial."""
-    trials = study.trials
-    starts = [t.datetime_start for t in trials if t.datetime_start]
-    ends = [t.datetime_complete for t in trials if t.datetime_complete]
-    best, pick = study.best_trial, chosen_trial(study)
-    return {"counts": show.counts(study), "trials": len(trials),
-            "chosen_number": pick.number, "chosen_value": pick.value, "chosen_seconds": pick.user_attrs["seconds"],
-            "best_seconds": best.user_attrs.get("seconds", float("nan")),
-            "wall_minutes": (max(ends) - min(starts)).total_seconds() / 60 if starts and ends else float("nan"),
+    """Counts by state, the summed training time of its trials (a study may run over several sessions), the stored
+    size, the study's own pick by one seed, the named recipes' trials and every worker's recorded stop."""
+    durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in study.trials
+                 if t.datetime_start and t.datetime_complete]
+    best = selection.study_pick(study)
+    return {"counts": show.counts(study), "trials": len(study.trials), "trial_minutes": sum(durations) / 60,
             "journal_mb": journal.stat().st_size / 1e6 if journal is not None and journal.exists() else float("nan"),
-            "best_number": best.number, "best_value": best.value}
+            "best_number": best.number if best else None, "best_value": best.value if best else float("nan"),
+            "recipes": recipes.trials(study), "stops": worker.stop_reasons(study)}
 
 
 def top_trials(study, n: int = 8) -> pd.DataFrame:
-    """The ``n`` best complete trials: validation accuracy, training seconds, configuration."""
+    """The ``n`` best complete trials by their one validation accuracy: recipe name, training seconds, configuration."""
     rows = []
     for r in show.table(study, n):
         c = RunConfig.from_dict(r["config"])
         trial = study.trials[r["trial"]]
-        rows.append({"trial": r["trial"], "val. acc.": r["val_accuracy"],
+        rows.append({"trial": r["trial"], "recipe": trial.user_attrs.get("recipe", ""), "val. acc.": r["val_accuracy"],
                      "train s": round(trial.user_attrs.get("seconds", float("nan"))),
-                     f"5 seeds in {RETRAIN_BUDGET_S // 60} min": "yes" if affordable(trial) else "no",
                      "configuration": f"{c.label().removesuffix(' bf16')}, {c.epochs} ep., batch {c.batch_size}"})
     return pd.DataFrame(rows).set_index("trial")
 
 
-#: Tick candidates of the trials figure's accuracy axis (logarithmic in the error), round ones first; the figure
-#: keeps those in range that do not crowd a tick kept before them.
+def selection_table(out: Outcome) -> pd.DataFrame:
+    """The finalists as shown: seed-0 score, mean and SD over the selection seeds, counted compute, the choice."""
+    t = out.scores
+    seeds = f"{selection.SELECTION_SEEDS[0]}-{selection.SELECTION_SEEDS[-1]}"
+    return pd.DataFrame({
+        "recipe": t["recipe"], "val. acc. seed 0": t["seed 0"], f"val. mean, seeds {seeds}": t["mean"],
+        "SD": t["sd"], "GFLOP per seed": t["gflop"].round(0),
+        "configuration": [f"{lb.removesuffix(' bf16')}, {ep} ep." for lb, ep in zip(t["label"], t["epochs"],
+                                                                                 strict=True)],
+        "chosen": ["yes" if n == out.number else "" for n in t.index]}, index=t.index)
+
+
+def drop_table(out: Outcome) -> pd.DataFrame:
+    """Validation (selection seeds and test seeds) and test accuracy of the recipe and of the report's tuned network,
+    means over seeds, and the drop from validation to test on the same seeds."""
+    rows = []
+    for name, config in (("recipe", out.recipe), ("report's 700-200-50", out.tuned)):
+        runs = out.res.runs[out.res.runs["key"] == config.key()]
+        picked = out.scores.loc[out.number, "mean"] if name == "recipe" else math.nan
+        val, test = runs["final_val_accuracy"].astype(float).mean(), runs["test_accuracy"].astype(float).mean()
+        rows.append({"network": name, "val. mean, seeds 1-3 (selection)": picked, "val. mean, test seeds": val,
+                     "test mean": test, "val. - test": val - test})
+    return pd.DataFrame(rows).set_index("network")
+
+
 def _mean_sd(values) -> tuple[float, float, int]:
     v = np.asarray([x for x in values if x is not None], dtype=float)
     return (float(v.mean()) if len(v) else math.nan, float(v.std(ddof=1)) if len(v) > 1 else math.nan, len(v))
@@ -151,24 +177,22 @@ def accuracy_rows(res, config: RunConfig, label: str) -> list[dict]:
     return rows
 
 
-def comparison_table(res, config: RunConfig, tuned_res, tuned_config: RunConfig, mnist_res=None,
-                     mnist_config: RunConfig | None = None) -> pd.DataFrame:
-    """The chapter's results: the chosen recipe against the report, its reproduction and the public reference."""
-    rows = accuracy_rows(res, config, "recipe")
-    mean, sd, n = _mean_sd(tuned_res.runs[tuned_res.runs["key"] == tuned_config.key()]["test_accuracy"])
-    secs = tuned_res.runs[tuned_res.runs["key"] == tuned_config.key()]["seconds"].mean()
-    rows.append({"model": "report's 700-200-50, 5 seeds (ch. 7)", "test acc.": mean, "SD": sd,
-                 "n": n, "train s": secs})
+def comparison_table(out: Outcome) -> pd.DataFrame:
+    """The recipe on the test seeds against the report's network on the same seeds, the report's single run and the
+    public reference; then the recipe on MNIST."""
+    res = out.res
+    rows = accuracy_rows(res, out.recipe, "recipe")
+    mean, sd, n = _mean_sd(res.runs.loc[res.runs["key"] == out.tuned.key(), "test_accuracy"])
+    secs = res.runs.loc[res.runs["key"] == out.tuned.key(), "seconds"].mean()
+    rows.append({"model": "report's 700-200-50, same seeds", "test acc.": mean, "SD": sd, "n": n, "train s": secs})
     rows.append({"model": "report's single run", "test acc.": TUNED_ACCURACY, "SD": math.nan,
                  "n": 1, "train s": math.nan})
     rows.append({"model": "best public FCN", "test acc.": PUBLIC_REFERENCE[0],
                  "SD": PUBLIC_REFERENCE[1], "n": math.nan, "train s": math.nan})
-    if mnist_res is not None and mnist_config is not None:
-        rows += accuracy_rows(mnist_res, mnist_config, "MNIST: recipe")
-        rows.append({"model": "MNIST: report's single run", "test acc.": MNIST_TUNED_ACCURACY, "SD": math.nan,
-                     "n": 1, "train s": math.nan})
+    rows += accuracy_rows(res, out.mnist_recipe, "MNIST: recipe")
+    rows.append({"model": "MNIST: report's single run", "test acc.": MNIST_TUNED_ACCURACY, "SD": math.nan,
+                 "n": 1, "train s": math.nan})
     return pd.DataFrame(rows).set_index("model")
-
 
 
 def ensemble_accuracy(table: pd.DataFrame) -> float | None:
@@ -177,39 +201,70 @@ def ensemble_accuracy(table: pd.DataFrame) -> float | None:
     rows = [m for m in table.index if m.startswith("recipe, ensemble of") and "flip" not in m]
     return float(table.loc[rows[0], "test acc."]) if rows else None
 
-def sentence(table: pd.DataFrame, facts: dict, config: RunConfig, shortened: bool) -> str:
-    """What the chapter found, in words, from the numbers above."""
-    one = table.iloc[0]
-    c = facts["counts"]
-    if facts["chosen_number"] == facts["best_number"]:
-        pick = (f"Its best trial, number {facts['best_number']}, reached a validation accuracy of "
-                f"{facts['best_value']:.4f}")
+
+def gain_over_tuned(out: Outcome) -> dict:
+    """The recipe minus the report's tuned network on the test seeds, paired by seed (mean, 95 % CI, p, n)."""
+    return dict(paired_differences(out.res.runs, out.tuned.key(), [out.recipe.key()]).iloc[0])
+
+
+def study_sentence(out: Outcome) -> str:
+    """How the study ran and stopped, which recipes it started from, and how the recipe was chosen."""
+    f, c = out.facts, out.facts["counts"]
+    text = (f"The study holds {f['trials']} trials ({c.get('COMPLETE', 0)} complete, {c.get('PRUNED', 0)} pruned"
+            f"{', ' + str(c['FAIL']) + ' failed' if c.get('FAIL') else ''}), {f['trial_minutes']:.0f} minutes of "
+            "training in all.")
+    if f["recipes"]:
+        done = [f"{r['recipe']} (trial {r['trial']}" + (f", {r['val_accuracy']:.4f})" if r["val_accuracy"] is not None
+                                                        else f", {r['state'].lower()})") for r in f["recipes"]]
+        text += f" It was warm-started with the named recipes {', '.join(done)}."
+    if f["stops"]:
+        words = {"trials": "it held the trials asked for", "timeout": "its time-out passed",
+                 "interrupted": "it was interrupted", "error": "an error stopped it"}
+        last = f["stops"][-1]
+        text += (f" Its workers stopped {len(f['stops'])} time(s); the last stop ({last['at'][:10]}): "
+                 f"{words.get(last['reason'], last['reason'])}{' (' + last['detail'] + ')' if last['detail'] else ''}.")
     else:
-        # the validation split's own sampling error: the SE of an accuracy near the best one on n_val images
-        n_val = round(0.1 * 60_000)
-        se = math.sqrt(facts["best_value"] * (1 - facts["best_value"]) / n_val)
-        pick = (f"Its best trial, number {facts['best_number']} (validation accuracy {facts['best_value']:.4f}), "
-                f"trained for {facts['best_seconds']:.0f} s, too long for five seeds to retrain within "
-                f"{RETRAIN_BUDGET_S / 60:.0f} minutes; the recipe is the best trial that does, number "
-                f"{facts['chosen_number']} ({facts['chosen_value']:.4f} in {facts['chosen_seconds']:.0f} s), "
-                f"{facts['best_value'] - facts['chosen_value']:.4f} lower, against a standard error of about "
-                f"{se:.4f} for one validation accuracy")
-    text = (f"The study ran {facts['trials']} trials ({c.get('COMPLETE', 0)} complete, {c.get('PRUNED', 0)} pruned"
-            f"{', ' + str(c['FAIL']) + ' failed' if c.get('FAIL') else ''}) in {facts['wall_minutes']:.0f} minutes. "
-            f"{pick}: {config.label()}, {config.epochs} epochs, batch {config.batch_size}. "
-            f"Retrained over {int(one['n'])} seeds and evaluated on the test set once, one such network scores "
-            f"{one['test acc.']:.4f} (SD {one['SD']:.4f}), against the report's {TUNED_ACCURACY:.4f} and the "
-            f"public reference's {PUBLIC_REFERENCE[0]:.4f}.")
+        text += " Its first session predates the record of why a study stops."
+    t = out.scores
+    if not selection.complete(t):
+        todo = int((t["n"] < len(selection.SELECTION_SEEDS)).sum())
+        return text + (f" **The selection is not complete**: {todo} of {len(t)} finalists are not yet re-scored on "
+                       f"seeds {selection.SELECTION_SEEDS[0]}-{selection.SELECTION_SEEDS[-1]} "
+                       "(`fcnbook tune --select fashion` trains them), so no recipe is chosen yet.")
+    pick, chosen = f["best_number"], t.loc[out.number]
+    moved = ("the same trial as the study's own pick by one seed" if pick == out.number else
+             f"not the study's own pick by one seed (trial {pick}, {t.loc[pick, 'mean']:.4f} over seeds 1-3 after "
+             f"{t.loc[pick, 'seed 0']:.4f} on seed 0)" if pick in t.index else f"not the study's pick, trial {pick}")
+    return text + (f" Re-scored on seeds 1-3, the {len(t)} finalists' means span {t['mean'].min():.4f} to "
+                   f"{t['mean'].max():.4f}; the recipe is trial {out.number} ({chosen['mean']:.4f}, SD "
+                   f"{chosen['sd']:.4f}; {chosen['seed 0']:.4f} on seed 0), {moved}.")
+
+
+def pending(out: Outcome) -> str:
+    """What is not yet trained for the chapter's last part (empty once the recipe's test seeds are stored)."""
+    if out.res is not None or not selection.complete(out.scores):
+        return ""
+    return (" **The chosen recipe is not yet trained on its test seeds** (`fcnbook tune --select fashion` trains "
+            "it), so its test accuracy is not shown.")
+
+
+def sentence(out: Outcome, table: pd.DataFrame, shortened: bool) -> str:
+    """What the chapter found, in words, from the numbers above."""
+    one, config, d = table.iloc[0], out.recipe, gain_over_tuned(out)
+    text = (f"The recipe is {config.label()}, {config.epochs} epochs, batch {config.batch_size}. Evaluated on the "
+            f"test set once, over {int(one['n'])} seeds that played no part in any choice, one such network scores "
+            f"{one['test acc.']:.4f} (SD {one['SD']:.4f}). Against the report's tuned network on the same seeds it "
+            f"gains {d['mean']:+.4f}, paired by seed (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]). "
+            f"The report's single run scored {TUNED_ACCURACY:.4f}; the public reference "
+            f"{PUBLIC_REFERENCE[0]:.4f}.")
     ens = ensemble_accuracy(table)
     if ens is not None:
-        text += (f" The ensemble of the {int(one['n'])} networks (mean of their softmax outputs) scores "
-                 f"{ens:.4f}.")
+        text += f" The ensemble of the {int(one['n'])} networks (mean of their softmax outputs) scores {ens:.4f}."
     if config.augment != "shift_flip":
         text += (" The recipe was trained without mirrored images, so test-time flip averaging does not apply to it "
                  "(a network that never saw a mirrored garment misreads it) and is not reported.")
-    mnist = [m for m in table.index if m == "MNIST: recipe, one network"]
-    if mnist:
-        row = table.loc[mnist[0]]
+    if "MNIST: recipe, one network" in table.index:
+        row = table.loc["MNIST: recipe, one network"]
         text += (f" On MNIST the same recipe scores {row['test acc.']:.4f} (SD {row['SD']:.4f}) against the "
                  f"report's {MNIST_TUNED_ACCURACY:.4f}.")
     if shortened:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fcnbook.report import budget, ladder
+from fcnbook.report import ladder
+from fcnbook.report.budget import run_gflop as compute_gflop
 from fcnbook.report.settings import Settings
 from fcnbook.report.text import p_value
 from fcnbook.stats import multiplicity
-from fcnbook.stats.flops import run_flops
 from fcnbook.stats.pareto import pareto_front
-from fcnbook.store.frames import MissingRuns, paired_differences, stored_results, welch_difference
+from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 #: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
@@ -39,12 +39,6 @@ class Frontier:
     ensembles: dict  # name (rung or extra) -> test accuracy of its seeds' ensemble (mean of their probabilities)
     comparisons: pd.DataFrame  # paired-by-seed differences "a - b": a, b, mean, ci_low, ci_high, p, n
     search: dict | None = None  # the search's recipe on the book's seeds against the best rung (:func:`search`)
-
-
-def compute_gflop(config) -> float:
-    """Counted training and evaluation work of one seed's run of ``config``, in GFLOP."""
-    n_train, n_val, n_test = budget.split_sizes(config)
-    return run_flops(config, n_train, n_val, n_test, n_probe=n_val) / 1e9
 
 
 def chosen(table: pd.DataFrame) -> str:
@@ -144,23 +138,22 @@ def study(S: Settings) -> Frontier | None:
     ensembles = {name: _ensemble(res.records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
-                    comparisons(res.runs, keys, pairs),
-                    search(S, res.runs.loc[res.runs["key"] == keys[best], "test_accuracy"].astype(float)))
+                    comparisons(res.runs, keys, pairs), search(S, res.runs, keys[best]))
 
 
-def search(S: Settings, best_acc: pd.Series) -> dict | None:
-    """The validation-only search's recipe (the beyond chapter) on the book's seeds, if stored, against the best
-    rung's test accuracies ``best_acc``: Welch's interval, since the seeds differ (and seed 0 is the one the
-    search chose the recipe on, so its mean is, if anything, flattered)."""
+def search(S: Settings, runs: pd.DataFrame, best_key: str) -> dict | None:
+    """The validation-only search's recipe (:mod:`fcnbook.report.selection`), if chosen and stored on the frontier's
+    seeds, against the best rung ``best_key`` of ``runs``: paired by seed, as the ladder's gains are."""
     from fcnbook.report import experiments
 
-    recipe = next(iter(experiments.beyond(S)), None)  # FashionMNIST's first
-    if recipe is None or not stored(S, [recipe], S.seeds):
+    recipe = next(iter(experiments.beyond(S, getattr(S.lab, "root", None))), None)  # FashionMNIST's first
+    seeds = ladder.seeds(S)
+    if recipe is None or not stored(S, [recipe], seeds):
         return None
-    acc = S.lab.results([recipe], list(S.seeds)).runs["test_accuracy"].astype(float)
-    return {"label": recipe.label(), "epochs": recipe.epochs, "seeds": list(S.seeds), "mean": acc.mean(),
-            "sd": acc.std(ddof=1), "n": len(acc),
-            **{("mean_diff" if k == "mean" else k): v for k, v in welch_difference(best_acc, acc).items()}}
+    res = S.lab.results([recipe], list(seeds)).runs
+    d = paired_differences(pd.concat([runs, res]), recipe.key(), [best_key]).iloc[0]
+    return {"label": recipe.label(), "epochs": recipe.epochs, "key": recipe.key(), **_mean_sd(res, recipe.key()),
+            "mean_diff": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "p": d["p"]}
 
 
 def comparisons(runs: pd.DataFrame, keys: dict[str, str], pairs) -> pd.DataFrame:
@@ -206,15 +199,15 @@ def _peer(f: Frontier, best: str) -> str:
 
 def _search(f: Frontier, best: str) -> str:
     if f.search is None:
-        return ""
+        return ("The validation-only search of {doc}`07b_beyond` has not yet chosen a recipe and tested it on these "
+                "seeds (`fcnbook tune --select fashion`).")
     s = f.search
-    seeds = f"{min(s['seeds'])}-{max(s['seeds'])}"
     return (f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
-            f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the book's seeds {seeds}, among them the seed it was "
-            f"chosen on. The **{best}** rung minus that recipe: {s['mean_diff']:+.4f} (95 % CI "
-            f"[{s['ci_low']:+.4f}, {s['ci_high']:+.4f}], Welch: other seeds, so unpaired): "
-            + ("the ladder's network is the better one." if s["ci_low"] > 0 else
-               "the search's recipe is the better one." if s["ci_high"] < 0 else "no detectable difference."))
+            f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the same seeds. The **{best}** rung minus that recipe, "
+            f"seed by seed: {s['mean_diff']:+.4f} (95 % CI [{s['ci_low']:+.4f}, {s['ci_high']:+.4f}], p "
+            f"{p_value(s['p'])}): " + ("the ladder's network is the better one." if s["ci_low"] > 0 else
+                                       "the search's recipe is the better one." if s["ci_high"] < 0 else
+                                       "no detectable difference."))
 
 
 def _distilled(f: Frontier) -> str:

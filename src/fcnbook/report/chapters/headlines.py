@@ -22,7 +22,7 @@ from fcnbook.report.chapters import beyond, frontier, protocol, summary
 from fcnbook.report.settings import Settings, Stored
 from fcnbook.stats import verdicts as v
 from fcnbook.stats.prediction import single_run
-from fcnbook.store.frames import MissingRuns, welch_difference
+from fcnbook.store.frames import MissingRuns
 
 LEVEL = summary.LEVEL
 #: Each finding's chapter (the page its bullet links to).
@@ -118,16 +118,16 @@ def svd_bullet(fit: dict) -> str:
             f"{_link('svd')}")
 
 
-def beyond_bullet(table: pd.DataFrame, tuned_acc, recipe_acc, facts: dict, config) -> str:
-    """The best network the validation-only search found, and its gain over the report's tuned network."""
-    one = table.iloc[0]
-    d = welch_difference(recipe_acc, tuned_acc)
-    text = (f"- **The best fully connected network found.** A validation-only search of {facts['trials']} trials "
-            f"chose {config.label()} ({config.epochs} epochs): {one['test acc.']:.4f} on the test set (mean of "
-            f"{int(one['n'])} seeds, SD {one['SD']:.4f}), {d['mean']:+.4f} over our {len(tuned_acc)}-seed rerun of "
-            f"the report's tuned network (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], Welch) and "
-            f"{one['test acc.'] - beyond.TUNED_ACCURACY:+.4f} against the report's single run, "
-            f"{beyond.TUNED_ACCURACY:.4f}")
+def beyond_bullet(out: beyond.Outcome) -> str:
+    """The recipe the validation-only search chose, and its paired gain over the report's tuned network."""
+    table = beyond.comparison_table(out)
+    one, d, config = table.iloc[0], beyond.gain_over_tuned(out), out.recipe
+    text = (f"- **The best fully connected network the search found.** A validation-only search of "
+            f"{out.facts['trials']} trials, its finalists re-scored on three more seeds, chose {config.label()} "
+            f"({config.epochs} epochs): {one['test acc.']:.4f} on the test set (mean of {int(one['n'])} fresh seeds, "
+            f"SD {one['SD']:.4f}), {d['mean']:+.4f} over the report's tuned network on the same seeds (95 % CI "
+            f"[{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], paired) and {one['test acc.'] - beyond.TUNED_ACCURACY:+.4f} "
+            f"against the report's single run, {beyond.TUNED_ACCURACY:.4f}")
     ens = beyond.ensemble_accuracy(table)
     if ens is not None:
         text += f"; the {{term}}`ensemble` of its seeds scores {ens:.4f}"
@@ -232,25 +232,24 @@ def gather(profile: str = "full", seeds=None) -> Findings:
     return f
 
 
-def _beyond(S: Settings) -> tuple:
-    from fcnbook.tuning import study as tune
-
+def _beyond(S: Settings) -> beyond.Outcome:
+    """The search chapter's outcome; ``MissingRuns`` until its recipe is chosen and tested, ``KeyError`` without a
+    study."""
     study = beyond.study_for(S)
-    recipe = beyond.chosen(study)
-    if recipe is None:
+    if study is None:
         raise KeyError(f"no stored study {beyond.STUDY[S.profile]!r}")
-    tuned = experiments.tuned(S)
-    res, tuned_res = S.results([recipe]), S.results([tuned])
-    table = beyond.comparison_table(res, recipe, tuned_res, tuned)
-    mnist = None
-    mnist_recipe = beyond.chosen(study, "mnist")
-    try:
-        mnist = S.results([mnist_recipe]).summary().iloc[0]
-    except MissingRuns:
-        pass
-    acc = {k: g["test_accuracy"].to_numpy() for k, g in pd.concat([res.runs, tuned_res.runs]).groupby("key")}
-    return (table, acc[tuned.key()], acc[recipe.key()], beyond.study_facts(study, tune.journal_path(study.study_name)),
-            recipe, mnist)
+    out = beyond.outcome(S, study)
+    if out.res is None:
+        raise MissingRuns("the search's recipe is not yet chosen and tested on its seeds (fcnbook tune --select "
+                          f"{beyond.STUDY[S.profile]})")
+    return out
+
+
+def _mnist_recipe(out: beyond.Outcome | None) -> pd.Series | None:
+    """The searched recipe's MNIST test accuracy (mean, SD, n) on its test seeds, if shown."""
+    if out is None:
+        return None
+    return out.res.summary().loc[out.mnist_recipe.key()]
 
 
 def bullets(f: Findings) -> str:
@@ -258,9 +257,9 @@ def bullets(f: Findings) -> str:
     lines = []
     for name, make in (("table1", lambda: table1_bullet(f.summary)), ("svd", lambda: svd_bullet(f.forensic)),
                        ("noise", lambda: noise_bullet(f.protocol)),
-                       ("beyond", lambda: beyond_bullet(*f.beyond[:4], f.beyond[4])),
+                       ("beyond", lambda: beyond_bullet(f.beyond)),
                        ("frontier", lambda: frontier_bullet(f.frontier)),
-                       ("mnist", lambda: mnist_bullet(f.summary.mnist, f.beyond[5] if f.beyond else None)),
+                       ("mnist", lambda: mnist_bullet(f.summary.mnist, _mnist_recipe(f.beyond))),
                        ("choice", lambda: choice_bullet(f.summary))):
         lines.append(_missing(name, f.missing[name]) if name in f.missing else make())
     if experiments.is_shortened(f.S):
