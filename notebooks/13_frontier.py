@@ -62,7 +62,7 @@ if study is not None:
 
 # %% tags=["remove-input"]
 if study is not None and len(study.others):
-    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the distilled network and the MNIST run."))
+    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the study's first recipe, the distilled network and the MNIST run."))
 
 # %% tags=["remove-input"]
 if study is not None:

@@ -30,9 +30,9 @@ def test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one(study_
     assert sum(show.counts(study).get(k, 0) for k in ("COMPLETE", "PRUNED")) == beyond.QUICK_TRIALS
     full = experiments.settings("full", lab=Lab("cpu", root=tmp_path))
     assert beyond.study_for(full, root=tmp_path) is None  # never starts the full study, even with a lab that trains
-    assert experiments.beyond(experiments.settings("full"), root=tmp_path) == []
-    assert experiments.beyond(S, root=root) == [out.recipe, out.mnist_recipe]
-    assert [c.dataset for c in experiments.beyond(S, root=root)] == ["fashion", "mnist"]
+    assert selection.recipes(experiments.settings("full"), root=tmp_path) == []
+    assert selection.recipes(S, root=root) == [out.recipe, out.mnist_recipe]
+    assert [c.dataset for c in selection.recipes(S, root=root)] == ["fashion", "mnist"]
 
 
 def test_the_recipe_is_the_best_mean_over_the_selection_seeds_and_mnist_drops_flips(study_root):
@@ -73,7 +73,7 @@ def test_comparison_table_drops_and_sentence_from_real_runs(study_root):
     assert table.loc["recipe, ensemble of 2", "test acc."] == ens["test_accuracy"]
     assert "recipe, one network, flip avg." in table.index and "recipe, ensemble of 2, flip avg." in table.index
     assert table.loc["report's single run", "test acc."] == 0.9011
-    assert math.isnan(table.loc["best public FCN", "train s"])
+    assert math.isnan(table.loc["best public FCN (1024-256, as reported)", "train s"])
     mine, tuned = (runs[runs["key"] == k].set_index("seed") for k in (flip.key(), out.tuned.key()))
     diff = (mine["test_accuracy"] - tuned["test_accuracy"]).mean()  # paired by seed
     assert beyond.gain_over_tuned(out)["mean"] == pytest.approx(diff)

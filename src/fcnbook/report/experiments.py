@@ -11,7 +11,6 @@ in a few minutes on two CPU cores (stratified subset, two epochs, two seeds); th
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 
 from fcnbook.config import RunConfig
@@ -144,34 +143,6 @@ SECTIONS: dict[str, Callable[[Settings], list[RunConfig]]] = {
     "11_protocol": lambda S: list(protocol_ablation(S).values()),
     "12_provenance": lambda S: [],
 }
-
-
-def beyond(S: Settings, root=None) -> list[RunConfig]:
-    """The recipe the stored study's selection chose (:mod:`fcnbook.report.selection`), on FashionMNIST and on
-    MNIST; none without a study or before every finalist is re-scored. Read from the store only.
-
-    The study itself is not a declaration: ``fcnbook tune`` runs it, ``fcnbook tune --select`` re-scores its finalists
-    and trains the recipe on :func:`fcnbook.report.selection.test_seeds`, and
-    :mod:`fcnbook.report.chapters.beyond` reads them (a quick profile's study appears once its chapter has run).
-    """
-    from fcnbook.report import selection
-    from fcnbook.report.settings import Stored
-    from fcnbook.tuning import study as tune
-
-    try:
-        study = tune.load(chapter_study(S), root=root)
-    except (KeyError, ImportError):
-        return []
-    reader = dataclasses.replace(S, lab=Stored(root))
-    return [c for c in (selection.chosen(reader, study, ds, train=False) for ds in ("fashion", "mnist"))
-            if c is not None]
-
-
-def chapter_study(S: Settings) -> str:
-    """The name of the study the "Beyond the report" chapter reads under ``S``'s profile."""
-    from fcnbook.report.chapters import beyond as chapter
-
-    return chapter.STUDY[S.profile]
 
 
 def book_configs(profile: str = "full") -> dict[str, list[RunConfig]]:

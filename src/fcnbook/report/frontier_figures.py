@@ -9,7 +9,8 @@ import pandas as pd
 from fcnbook.report.chapters.frontier import Frontier, verdict
 
 #: How each extra is named in the figure and the tables.
-NAMES = {"peer": "public peer (1024-256)", "distilled": "distilled", "mnist": "MNIST"}
+NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)", "distilled": "distilled",
+         "mnist": "MNIST"}
 
 
 def compute_figure(f: Frontier):

@@ -31,6 +31,8 @@ from fcnbook.report.settings import Settings
 FRONTIER_SEEDS = (5, 6, 7, 8, 9)
 #: The public peer's epochs, and its own report (hunter-lybbert/uw-central): mean, SD and number of trials.
 PEER_EPOCHS, PEER_REPORTED = 50, (0.9030, 0.0021, 5)
+#: The named recipe (:mod:`fcnbook.tuning.recipes`) of the study's first choice, a comparator.
+PREVIOUS_RECIPE = "study-fashion-27"
 #: The long-training budget (full profile); the quick profile doubles its long epochs instead.
 LONG_EPOCHS = 200
 #: The rung whose seeds' ensemble teaches, and that goes to MNIST: the best validation mean of rungs 0-4.
@@ -117,9 +119,21 @@ def mnist(S: Settings) -> RunConfig:
     return rung(S, TEACHER_RUNG, "mnist")
 
 
+def previous_recipe(S: Settings) -> RunConfig:
+    """The recipe the shipped study chose in its first session (trial 27: 697-833, Adam, batch norm, 40 epochs),
+    in the study's bf16, as the chapter "Beyond the report" retrained it before its choice was re-scored."""
+    from fcnbook.tuning import recipes
+    from fcnbook.tuning.space import config_of
+
+    config = config_of(recipes.RECIPES[PREVIOUS_RECIPE].params, precision="bf16")
+    full = S.profile == "full"  # the full profile keeps the study's epochs and bf16
+    return sized(config, S).replace(epochs=config.epochs if full else S.epochs,
+                                    precision=config.precision if full else S.precision)
+
+
 def comparators(S: Settings) -> dict[str, RunConfig]:
     """Networks set beside the ladder under its protocol (same split, same seeds), by name."""
-    return {"peer": public_peer(S)}
+    return {"peer": public_peer(S), "previous": previous_recipe(S)}
 
 
 def extras(S: Settings) -> dict[str, RunConfig]:

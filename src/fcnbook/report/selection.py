@@ -18,6 +18,7 @@ far re-scoring moves the choice.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -28,6 +29,8 @@ from fcnbook.report.budget import run_gflop
 from fcnbook.report.settings import Settings, Stored
 from fcnbook.store.frames import MissingRuns
 
+#: The study each profile's "Beyond the report" chapter reads: the shipped one, and the quick profile's tiny one.
+STUDY = {"full": "fashion", "quick": "quick-fashion"}
 FINALISTS = 5
 SELECTION_SEEDS = (1, 2, 3)
 COLUMNS = ["trial", "recipe", "seed 0", "mean", "sd", "n", "label", "epochs", "gflop", "key"]
@@ -35,7 +38,7 @@ COLUMNS = ["trial", "recipe", "seed 0", "mean", "sd", "n", "label", "epochs", "g
 
 def finalists(study, n: int = FINALISTS) -> list:
     """The ``n`` best complete trials, then every complete recipe trial not among them, best first; a configuration
-    tried twice (a recipe the study had drawn before) counts once, as its earlier trial."""
+    tried twice (a recipe whose stored run the study reused) counts once, as its best-scored trial."""
     done = [t for t in (study.trials if study is not None else []) if t.state.name == "COMPLETE"]
     unique = {}
     for t in sorted(done, key=lambda t: (-t.value, t.number)):
@@ -114,3 +117,16 @@ def chosen(S: Settings, study, dataset: str = "fashion", train: bool | None = No
     """The recipe (:func:`chosen_number` of :func:`scores`) for ``dataset``; None until the selection is complete."""
     number = chosen_number(scores(S, study, train)) if study is not None else None
     return None if number is None else config_of(study.trials[number], dataset)
+
+
+def recipes(S: Settings, root=None) -> list[RunConfig]:
+    """The recipe the stored study of ``S``'s profile chose, on FashionMNIST and on MNIST, read from the store only;
+    none without a study or before every finalist is re-scored (``fcnbook tune --select`` trains them)."""
+    from fcnbook.tuning import study as tune
+
+    try:
+        study = tune.load(STUDY[S.profile], root=root)
+    except (KeyError, ImportError):
+        return []
+    reader = dataclasses.replace(S, lab=Stored(root))
+    return [c for c in (chosen(reader, study, ds, train=False) for ds in ("fashion", "mnist")) if c is not None]

@@ -134,7 +134,8 @@ def study(S: Settings) -> Frontier | None:
     points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]]])
     best = chosen(table)
     keys = dict(table["key"]) | dict(others["key"])
-    pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG)]
+    pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG),
+             (best, "previous")]
     ensembles = {name: _ensemble(res.records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
@@ -144,9 +145,9 @@ def study(S: Settings) -> Frontier | None:
 def search(S: Settings, runs: pd.DataFrame, best_key: str) -> dict | None:
     """The validation-only search's recipe (:mod:`fcnbook.report.selection`), if chosen and stored on the frontier's
     seeds, against the best rung ``best_key`` of ``runs``: paired by seed, as the ladder's gains are."""
-    from fcnbook.report import experiments
+    from fcnbook.report import selection
 
-    recipe = next(iter(experiments.beyond(S, getattr(S.lab, "root", None))), None)  # FashionMNIST's first
+    recipe = next(iter(selection.recipes(S, getattr(S.lab, "root", None))), None)  # FashionMNIST's first
     seeds = ladder.seeds(S)
     if recipe is None or not stored(S, [recipe], seeds):
         return None
@@ -198,11 +199,16 @@ def _peer(f: Frontier, best: str) -> str:
 
 
 def _search(f: Frontier, best: str) -> str:
+    previous = "" if "previous" not in f.others.index else (
+        f"The study's first recipe ({f.others.loc['previous', 'label']}, chosen by one seed before its finalists "
+        f"were re-scored) scores {f.others.loc['previous', 'mean']:.4f} here; the **{best}** rung minus it: "
+        f"{_difference(f, best, 'previous')}. ")
     if f.search is None:
-        return ("The validation-only search of {doc}`07b_beyond` has not yet chosen a recipe and tested it on these "
-                "seeds (`fcnbook tune --select fashion`).")
+        return previous + ("The validation-only search of {doc}`07b_beyond` has not yet chosen a recipe and tested it "
+                           "on these seeds (`fcnbook tune --select fashion`).")
     s = f.search
-    return (f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
+    return previous + (
+            f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
             f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the same seeds. The **{best}** rung minus that recipe, "
             f"seed by seed: {s['mean_diff']:+.4f} (95 % CI [{s['ci_low']:+.4f}, {s['ci_high']:+.4f}], p "
             f"{p_value(s['p'])}): " + ("the ladder's network is the better one." if s["ci_low"] > 0 else

@@ -153,7 +153,9 @@ def results_rows(root: Path | None = None, profile: str = "full") -> list[dict]:
     wanted = [(r.describe(), r.accuracy, c) for r, c in experiments.table1(S) if r.number != 2]
     wanted[0] = (wanted[0][0], "0.8764 / 0.8507", wanted[0][2])  # rows 1 and 2: one configuration, run twice
     wanted.append(("tuned on MNIST", paper.MNIST_TUNED_ACCURACY, experiments.tuned(S, "mnist")))
-    recipes = experiments.beyond(S, root)  # the stored study's choice, beyond the report (none without a study)
+    from fcnbook.report import selection
+
+    recipes = selection.recipes(S, root)  # the stored study's choice, beyond the report (none until it is made)
     for config in recipes:
         reference = paper.MNIST_TUNED_ACCURACY if config.dataset == "mnist" else paper.ROWS[-1].accuracy
         where = "MNIST" if config.dataset == "mnist" else "FashionMNIST"
