@@ -18,11 +18,10 @@
 # {term}`label smoothing`, batch size, augmentation (shifts, flips, {term}`random erasing`), an average of the
 # weights and the number of epochs, with the matrix products in {term}`bf16`. Each trial trains one network (seed 0)
 # on the training split and is scored by its validation accuracy after its last epoch; a {term}`pruner`
-# ({term}`Hyperband`) stops trials that trail the others part-way through their training. The study starts from
-# named known recipes, so that it cannot end below them. The test set is not touched during the study. Its best
-# trials are then re-scored on three more seeds, the recipe is the best mean, and only that recipe is evaluated on
-# the test set, once, on five fresh seeds: one network at a time and as a five-member {term}`ensemble`. The same
-# recipe, without flips, is retrained on MNIST. `fcnbook tune` runs such a study; see {doc}`../rebuild`.
+# ({term}`Hyperband`) stops trials that trail the others part-way. The study starts from named known recipes, so
+# that it cannot end below them, and never touches the test set. Its best trials are re-scored on three more seeds,
+# and only the best mean is tested, once, on five fresh seeds: one network at a time and as a five-member
+# {term}`ensemble`; without flips, it is retrained on MNIST. `fcnbook tune` runs such a study; see {doc}`../rebuild`.
 
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
@@ -72,9 +71,10 @@ if study is not None:
 # %% [markdown]
 # ## Choosing the recipe without the winner's curse
 #
-# Near the top, one validation accuracy per trial differs by about its own sampling error (0.004 on 6 000 images), so
-# the best trial is partly the luckiest. The five best complete trials and every named recipe are retrained on seeds
-# 1-3, which the study never used, without the test set; the recipe is the best mean (`fcnbook.report.selection`).
+# Near the top, one validation accuracy per trial differs by about its own sampling error (0.004 on 6 000 images),
+# so the best trial is partly the luckiest (the {term}`winner's curse`). The five best complete trials and every
+# named recipe are retrained on seeds 1-3, which the study never used, without the test set; the recipe is the best
+# mean (`fcnbook.report.selection`).
 
 # %% tags=["remove-input"]
 if study is not None:

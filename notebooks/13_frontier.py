@@ -53,7 +53,7 @@ if study is not None:
 if study is not None:
     display(Markdown("\n\n".join(filter(None, [text["ladder"], text["best"], text["pending"]]))))
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy (mean over the frontier's seeds, 5-9 in the full profile, bar of one SD) against counted compute per seed: the ladder's rungs in order (circles), the networks set beside it (other markers) and the Pareto front (dashed). Single networks only; ensembles are compared in the text.", "name": "fig-frontier-compute"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Test accuracy (mean over the frontier's seeds, 5-9 in the full profile, bar of one SD) against counted compute per seed: the ladder's rungs in order (circles), the networks set beside it (other markers), the search's recipe once tested (star) and the Pareto front (dashed). Single networks only; ensembles are compared in the text.", "name": "fig-frontier-compute"}}
 if study is not None:
     fig = frontier_figures.compute_figure(study)
 

@@ -27,6 +27,11 @@ def compute_figure(f: Frontier):
         ax.errorbar(row["gflop"], row["mean"], yerr=row["sd"], fmt="s^Dv"[i % 4], color=f"C{i + 1}", capsize=3,
                     label=NAMES.get(name, name), zorder=3)
     points = pd.concat([t[["gflop", "mean"]], others[["gflop", "mean"]]])
+    if f.search is not None:  # the validation-only search's recipe, on the same seeds
+        s = f.search
+        ax.errorbar(s["gflop"], s["mean"], yerr=s["sd"], fmt="*", ms=10, color="k", capsize=3,
+                    label="search's recipe", zorder=3)
+        points.loc["search"] = [s["gflop"], s["mean"]]
     front = points.loc[list(f.front)].sort_values("gflop")
     ax.step(front["gflop"], front["mean"], where="post", ls="--", color="C3", lw=1, label="Pareto front", zorder=2)
     ax.set_xscale("log")

@@ -210,7 +210,7 @@ def study_sentence(out: Outcome) -> str:
     """How the study ran and stopped, which recipes it started from, and how the recipe was chosen."""
     f, c = out.facts, out.facts["counts"]
     text = (f"The study holds {f['trials']} trials ({c.get('COMPLETE', 0)} complete, {c.get('PRUNED', 0)} pruned"
-            f"{', ' + str(c['FAIL']) + ' failed' if c.get('FAIL') else ''}), {f['trial_minutes']:.0f} minutes of "
+            f"{', ' + str(c['FAIL']) + ' failed' if c.get('FAIL') else ''}), {f['trial_minutes']:.1f} minutes of "
             "training in all.")
     if f["recipes"]:
         done = [f"{r['recipe']} (trial {r['trial']}" + (f", {r['val_accuracy']:.4f})" if r["val_accuracy"] is not None
@@ -220,7 +220,8 @@ def study_sentence(out: Outcome) -> str:
         words = {"trials": "it held the trials asked for", "timeout": "its time-out passed",
                  "interrupted": "it was interrupted", "error": "an error stopped it"}
         last = f["stops"][-1]
-        text += (f" Its workers stopped {len(f['stops'])} time(s); the last stop ({last['at'][:10]}): "
+        n = len(f["stops"])
+        text += (f" {n} worker stop{'s are' if n > 1 else ' is'} recorded; the last ({last['at'][:10]}): "
                  f"{words.get(last['reason'], last['reason'])}{' (' + last['detail'] + ')' if last['detail'] else ''}.")
     else:
         text += " Its first session predates the record of why a study stops."
@@ -250,8 +251,10 @@ def pending(out: Outcome) -> str:
 def sentence(out: Outcome, table: pd.DataFrame, shortened: bool) -> str:
     """What the chapter found, in words, from the numbers above."""
     one, config, d = table.iloc[0], out.recipe, gain_over_tuned(out)
+    used = {0, *selection.SELECTION_SEEDS}  # the study's seed and the selection's
+    fresh = "seeds that played no part in any choice" if not used & set(out.res.runs["seed"]) else "seeds"
     text = (f"The recipe is {config.label()}, {config.epochs} epochs, batch {config.batch_size}. Evaluated on the "
-            f"test set once, over {int(one['n'])} seeds that played no part in any choice, one such network scores "
+            f"test set once, over {int(one['n'])} {fresh}, one such network scores "
             f"{one['test acc.']:.4f} (SD {one['SD']:.4f}). Against the report's tuned network on the same seeds it "
             f"gains {d['mean']:+.4f}, paired by seed (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]). "
             f"The report's single run scored {TUNED_ACCURACY:.4f}; the best public fully connected network we know "

@@ -16,7 +16,7 @@ from fcnbook.report import ladder
 from fcnbook.report.budget import run_gflop as compute_gflop
 from fcnbook.report.settings import Settings
 from fcnbook.report.text import p_value
-from fcnbook.stats import multiplicity
+from fcnbook.stats.multiplicity import holm
 from fcnbook.stats.pareto import pareto_front
 from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 
@@ -44,11 +44,6 @@ class Frontier:
 def chosen(table: pd.DataFrame) -> str:
     """The rung the chapter calls best: the highest mean validation accuracy (never the test set's choice)."""
     return table["val"].idxmax()
-
-
-def holm(p: pd.Series) -> pd.Series:
-    """Holm's step-down adjustment of ``p`` (:func:`fcnbook.stats.multiplicity.holm`; NaN stays NaN)."""
-    return pd.Series(multiplicity.holm(p.to_numpy(dtype=float)), index=p.index)
 
 
 def verdict(p_holm: float, gain: float) -> str:
@@ -131,15 +126,18 @@ def study(S: Settings) -> Frontier | None:
     others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
                             "epochs": c.epochs, **_mean_sd(res.runs, c.key()), "gflop": _with_teacher(c, rungs, seeds)}
                            for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
-    points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]]])
     best = chosen(table)
     keys = dict(table["key"]) | dict(others["key"])
+    found = search(S, res.runs, keys[best])
+    points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]],
+                        pd.DataFrame([found] if found else [], index=["search"] if found else [],
+                                     columns=["mean", "gflop"])])
     pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG),
              (best, "previous")]
     ensembles = {name: _ensemble(res.records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
-                    comparisons(res.runs, keys, pairs), search(S, res.runs, keys[best]))
+                    comparisons(res.runs, keys, pairs), found)
 
 
 def search(S: Settings, runs: pd.DataFrame, best_key: str) -> dict | None:
@@ -154,6 +152,7 @@ def search(S: Settings, runs: pd.DataFrame, best_key: str) -> dict | None:
     res = S.lab.results([recipe], list(seeds)).runs
     d = paired_differences(pd.concat([runs, res]), recipe.key(), [best_key]).iloc[0]
     return {"label": recipe.label(), "epochs": recipe.epochs, "key": recipe.key(), **_mean_sd(res, recipe.key()),
+            "gflop": compute_gflop(recipe),
             "mean_diff": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "p": d["p"]}
 
 
