@@ -125,7 +125,12 @@ def select(study, profile: str, device: str) -> int:
 
         torch.set_num_threads(int(threads))
     interrupts.one_line_cache_warnings()
+    from fcnbook.report.budget import run_gflop
+
     S = experiments.settings(profile, lab=Lab(device))
+    # the cheapest finalists first, so that an interrupted selection has stored as many of them as it could
+    for config in sorted({selection.config_of(t) for t in selection.finalists(study)}, key=run_gflop):
+        S.lab.validation([config], list(selection.SELECTION_SEEDS))
     table = selection.scores(S, study, train=True)
     print(table[["recipe", "seed 0", "mean", "sd", "n", "label", "epochs"]].to_string())
     number = selection.chosen_number(table)
