@@ -106,3 +106,25 @@ def test_select_on_the_command_line_rescores_without_the_test_set_then_tests_the
     assert {r["config"]["dataset"] for r in tested} == {"fashion", "mnist"}
     bad = subprocess.run([*run, "--select", "nosuch"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no study 'nosuch'" in bad.stderr
+
+
+def test_the_shipped_selection_is_complete_and_beats_every_named_recipe_on_validation(monkeypatch):
+    """The shipped study's finalists are all re-scored (seeds 1-3, without the test set); the recipe's mean is at
+    least every named recipe's (by construction), and the recipe is stored on the test seeds, both datasets."""
+    from pathlib import Path
+
+    from fcnbook.tuning import study as tune
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(root))
+    S = experiments.settings("full")
+    study = tune.load(selection.STUDY["full"], root=root)
+    table = selection.scores(S, study)
+    assert selection.complete(table), table[["n"]]
+    named = table[table["recipe"] != ""]
+    assert set(named["recipe"]) == {"report-tuned", "public-peer", "study-fashion-27", "ladder-label-smoothing"}
+    best = table.loc[selection.chosen_number(table), "mean"]
+    assert (best >= named["mean"]).all() and best == table["mean"].max()
+    recipe, mnist = selection.recipes(S, root)
+    assert (recipe.dataset, mnist.dataset) == ("fashion", "mnist") and mnist.augment != "shift_flip"
+    S.lab.results([recipe, mnist], list(selection.test_seeds(S)))  # stored, with their test figures
