@@ -22,7 +22,7 @@ HEAVY: dict[str, float] = {
     "tests/test_faults.py": 291,  # real processes, real signals, real data
     "tests/test_train.py::test_stacked_members_reproduce_single_runs": 36,
     "tests/test_train.py::test_same_seed_same_numbers_other_seed_other_numbers": 6.2,
-    "tests/test_beyond.py::test_comparison_table_and_sentence_from_real_runs": 17,
+    "tests/test_beyond.py::test_comparison_table_drops_and_sentence_from_real_runs": 17,
     "tests/test_beyond.py::test_quick_profile_runs_a_tiny_study_and_full_reads_only_a_stored_one": 14.5,
     "tests/test_beyond.py::test_full_chapter_without_a_stored_study_says_how_to_run_one": 12.7,
     "tests/test_tune.py::test_two_machines_share_one_postgresql_study": 16.7,
@@ -57,7 +57,10 @@ HEAVY: dict[str, float] = {
     "tests/test_tune.py::test_a_study_never_evaluates_the_test_set": 15.4,
     "tests/test_tune.py::test_the_same_configuration_is_not_trained_twice": 10.9,
     "tests/test_tune_recipes.py::test_recipes_run_first_once_and_to_their_end": 9.4,
-    "tests/test_beyond.py::test_chosen_is_the_best_validation_trial_and_mnist_drops_flips": 9.0,  # the study fixture
+    # the study fixture:
+    "tests/test_beyond.py::test_the_recipe_is_the_best_mean_over_the_selection_seeds_and_mnist_drops_flips": 9.0,
+    "tests/test_selection.py::test_select_on_the_command_line_rescores_without_the_test_set_then_tests_the_recipe_once":
+        30.5,
     "tests/test_train.py::test_loss_goes_down_and_accuracy_up": 9.2,
     "tests/test_train.py::test_test_accuracy_is_pooled_over_all_test_images_not_averaged_over_chunks": 6.7,
     "tests/test_train.py::test_run_diverging_in_epoch_1_is_marked_and_measured_at_its_initial_weights": 5.9,

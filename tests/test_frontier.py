@@ -15,14 +15,6 @@ from fcnbook.stats.pareto import pareto_front
 SHIPPED = Path(__file__).resolve().parents[1] / "results"
 
 
-def test_holm_matches_the_step_down_rule_by_hand():
-    p = pd.Series([0.01, 0.04, 0.03, np.nan], index=list("abcd"))
-    adj = frontier.holm(p)
-    # sorted 0.01, 0.03, 0.04 -> 3*0.01, max(0.03, 2*0.03), max(0.06, 1*0.04)
-    assert adj["a"] == pytest.approx(0.03) and adj["c"] == pytest.approx(0.06) and adj["b"] == pytest.approx(0.06)
-    assert math.isnan(adj["d"])
-
-
 @pytest.mark.parametrize("p, gain, want", [
     (0.0499, 0.001, "helps"), (0.0499, -0.001, "hurts"), (0.05, 0.01, "no detectable change"),
     (0.5, 0.02, "no detectable change"), (float("nan"), 0.02, "no detectable change"),
@@ -136,12 +128,22 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     f = frontier.study(S)
     assert f is not None and list(f.rungs.index) + list(f.pending.index) == [r.name for r in ladder.ladder(S)]
     assert (f.rungs["n"] == 5).all() and (f.pending["hours"] > 0).all() and set(f.front) <= set(f.rungs.index) | \
-        set(f.others.index)
+        set(f.others.index) | {"search"}
     text = frontier.sentences(f)
     assert set(text) == {"ladder", "best", "peer", "distilled", "mnist", "targets", "pending"}
     assert text["targets"].count("target") == len(frontier.TARGETS) + 2  # and the distilled network's
-    if f.search is not None:  # the search's recipe lives on the book's seeds: compared unpaired
-        assert f.search["seeds"] == list(S.seeds) and "Welch" in text["peer"]
+    # the search's recipe, chosen and tested on the same seeds as the ladder, is compared with the best rung by seed
+    from fcnbook.report import selection
+    from fcnbook.store.frames import stored_results
+
+    recipe, best = selection.recipes(S, SHIPPED)[0], f.rungs.loc[frontier.chosen(f.rungs), "key"]
+    runs = stored_results([recipe], list(ladder.seeds(S)), root=SHIPPED).runs.set_index("seed")["test_accuracy"]
+    rung = f.rungs.loc[frontier.chosen(f.rungs)]
+    rung_runs = stored_results([c.config for c in ladder.ladder(S) if c.config.key() == best], list(ladder.seeds(S)),
+                               root=SHIPPED).runs.set_index("seed")["test_accuracy"]
+    assert f.search["key"] == recipe.key() and f.search["n"] == 5 and rung["n"] == 5
+    assert f.search["mean_diff"] == pytest.approx((rung_runs - runs).mean())  # paired by seed
+    assert "seed by seed" in text["peer"] and "Welch" not in text["peer"]
     from fcnbook.report.settings import Stored
 
     assert frontier.study(S.replace(lab=Stored(tmp_path))) is None

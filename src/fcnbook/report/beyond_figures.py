@@ -88,6 +88,7 @@ def importance_figure(study, seed: int = 0):
     if any(t.distributions[n] != space[n] for t in complete for n in t.distributions):
         # A range widened mid-study: Optuna would leave out every parameter whose stored ranges differ, so the
         # trials are restated in the ranges that cover them all (an unchanged study is evaluated as it is).
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "new study created in memory" line in the book
         study = optuna.create_study(direction="maximize")
         study.add_trials([optuna.trial.create_trial(params=t.params, value=t.value,
                                                     distributions={n: space[n] for n in t.params}) for t in complete])

@@ -104,7 +104,8 @@ def study_facts(study, journal: Path | None = None) -> dict:
     return {"counts": show.counts(study), "trials": len(study.trials), "trial_minutes": sum(durations) / 60,
             "journal_mb": journal.stat().st_size / 1e6 if journal is not None and journal.exists() else float("nan"),
             "best_number": best.number if best else None, "best_value": best.value if best else float("nan"),
-            "recipes": recipes.trials(study), "stops": worker.stop_reasons(study)}
+            "recipes": recipes.trials(study), "stops": worker.stop_reasons(study),
+            "unrecorded": sum("worker" not in t.user_attrs for t in study.trials)}
 
 
 def top_trials(study, n: int = 8) -> pd.DataFrame:
@@ -125,7 +126,7 @@ def selection_table(out: Outcome) -> pd.DataFrame:
     seeds = f"{selection.SELECTION_SEEDS[0]}-{selection.SELECTION_SEEDS[-1]}"
     return pd.DataFrame({
         "recipe": t["recipe"], "val. acc. seed 0": t["seed 0"], f"val. mean, seeds {seeds}": t["mean"],
-        "SD": t["sd"], "GFLOP per seed": t["gflop"].round(0),
+        "SD": t["sd"], "GFLOP per seed": [f"{g:,.0f}" for g in t["gflop"]],
         "configuration": [f"{lb.removesuffix(' bf16')}, {ep} ep." for lb, ep in zip(t["label"], t["epochs"],
                                                                                  strict=True)],
         "chosen": ["yes" if n == out.number else "" for n in t.index]}, index=t.index)
@@ -221,8 +222,9 @@ def study_sentence(out: Outcome) -> str:
                  "interrupted": "it was interrupted", "error": "an error stopped it"}
         last = f["stops"][-1]
         n = len(f["stops"])
-        text += (f" {n} worker stop{'s are' if n > 1 else ' is'} recorded; the last ({last['at'][:10]}): "
-                 f"{words.get(last['reason'], last['reason'])}{' (' + last['detail'] + ')' if last['detail'] else ''}.")
+        text += (f" Worker stops recorded: {n}; the last ({last['at'][:10]}): "
+                 f"{words.get(last['reason'], last['reason'])}{' (' + last['detail'] + ')' if last['detail'] else ''}"
+                 + (" (the workers of its first trials predate this record)." if f["unrecorded"] else "."))
     else:
         text += " Its first session predates the record of why a study stops."
     t = out.scores
