@@ -98,10 +98,7 @@ def run(args, parser) -> int:
         i = argv.index("--workers")
         del argv[i : i + 2]
         return objective.start_workers(argv, args.workers, threads)
-    if threads := os.environ.get("FCNBOOK_THREADS"):
-        import torch
-
-        torch.set_num_threads(int(threads))
+    _threads_from_env()
     interrupts.one_line_cache_warnings()
     seed = None if args.seed is None else args.seed + args.worker_index
     st = objective.optimize(args.study, args.trials or 10**9, url=args.storage, timeout=args.timeout,
@@ -113,20 +110,24 @@ def run(args, parser) -> int:
     return 0
 
 
-def select(study, profile: str, device: str) -> int:
-    """``fcnbook tune --select``: re-score the finalists, then train the recipe on the test seeds (exit status)."""
+def _threads_from_env() -> None:
+    """Use ``FCNBOOK_THREADS`` torch threads when set (a worker of ``--workers K`` gets its share of the cores)."""
     import os
-
-    from fcnbook.lab import Lab
-    from fcnbook.report import experiments, selection
 
     if threads := os.environ.get("FCNBOOK_THREADS"):
         import torch
 
         torch.set_num_threads(int(threads))
-    interrupts.one_line_cache_warnings()
+
+
+def select(study, profile: str, device: str) -> int:
+    """``fcnbook tune --select``: re-score the finalists, then train the recipe on the test seeds (exit status)."""
+    from fcnbook.lab import Lab
+    from fcnbook.report import experiments, selection
     from fcnbook.report.budget import run_gflop
 
+    _threads_from_env()
+    interrupts.one_line_cache_warnings()
     S = experiments.settings(profile, lab=Lab(device))
     # the cheapest finalists first, so that an interrupted selection has stored as many of them as it could
     for config in sorted({selection.config_of(t) for t in selection.finalists(study)}, key=run_gflop):

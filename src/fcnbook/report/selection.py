@@ -36,21 +36,25 @@ SELECTION_SEEDS = (1, 2, 3)
 COLUMNS = ["trial", "recipe", "seed 0", "mean", "sd", "n", "label", "epochs", "gflop", "key"]
 
 
-def finalists(study, n: int = FINALISTS) -> list:
-    """The ``n`` best complete trials, then every complete recipe trial not among them, best first; a configuration
+def _ranked(study) -> list:
+    """The complete trials by seed-0 validation accuracy, best first (ties: the earlier trial); a configuration
     tried twice (a recipe whose stored run the study reused) counts once, as its best-scored trial."""
     done = [t for t in (study.trials if study is not None else []) if t.state.name == "COMPLETE"]
     unique = {}
     for t in sorted(done, key=lambda t: (-t.value, t.number)):
         unique.setdefault(t.user_attrs.get("key", t.number), t)
-    ranked = list(unique.values())
+    return list(unique.values())
+
+
+def finalists(study, n: int = FINALISTS) -> list:
+    """The ``n`` best complete trials, then every complete recipe trial not among them, best first (:func:`_ranked`)."""
+    ranked = _ranked(study)
     return ranked[:n] + [t for t in ranked[n:] if "recipe" in t.user_attrs]
 
 
 def study_pick(study):
     """The study's own pick: its best complete trial by one seed's validation accuracy (or None)."""
-    done = [t for t in (study.trials if study is not None else []) if t.state.name == "COMPLETE"]
-    return max(done, key=lambda t: (t.value, -t.number)) if done else None
+    return next(iter(_ranked(study)), None)
 
 
 def config_of(trial, dataset: str = "fashion") -> RunConfig:
@@ -128,5 +132,5 @@ def recipes(S: Settings, root=None) -> list[RunConfig]:
         study = tune.load(STUDY[S.profile], root=root)
     except (KeyError, ImportError):
         return []
-    reader = dataclasses.replace(S, lab=Stored(root))
-    return [c for c in (chosen(reader, study, ds, train=False) for ds in ("fashion", "mnist")) if c is not None]
+    number = chosen_number(scores(dataclasses.replace(S, lab=Stored(root)), study, train=False))
+    return [] if number is None else [config_of(study.trials[number], ds) for ds in ("fashion", "mnist")]
