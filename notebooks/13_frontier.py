@@ -28,7 +28,7 @@ from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, frontier_figures, ladder, plots
-from fcnbook.report.chapters import frontier
+from fcnbook.report.chapters import frontier, frontier_text
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" (tiny rungs, trained here) or "full" (the stored rungs only)
@@ -40,7 +40,7 @@ study = frontier.study(S)
 if study is None:
     display(Markdown(ladder.HOW_TO_TRAIN))
 else:
-    text = frontier.sentences(study)
+    text = frontier_text.sentences(study)
 
 # %% [markdown]
 # ## The ladder

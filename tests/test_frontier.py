@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from fcnbook.report import experiments, ladder
-from fcnbook.report.chapters import frontier
+from fcnbook.report.chapters import frontier, frontier_text
 from fcnbook.stats.pareto import pareto_front
 
 SHIPPED = Path(__file__).resolve().parents[1] / "results"
@@ -129,7 +129,7 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     assert f is not None and list(f.rungs.index) + list(f.pending.index) == [r.name for r in ladder.ladder(S)]
     assert (f.rungs["n"] == 5).all() and (f.pending["hours"] > 0).all() and set(f.front) <= set(f.rungs.index) | \
         set(f.others.index) | {"search"}
-    text = frontier.sentences(f)
+    text = frontier_text.sentences(f)
     assert set(text) == {"ladder", "best", "peer", "distilled", "mnist", "targets", "pending"}
     assert text["targets"].count("target") == len(frontier.TARGETS) + 2  # and the distilled network's
     # the search's recipe, chosen and tested on the same seeds as the ladder, is compared with the best rung by seed
@@ -142,8 +142,14 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     rung_runs = stored_results([c.config for c in ladder.ladder(S) if c.config.key() == best], list(ladder.seeds(S)),
                                root=SHIPPED).runs.set_index("seed")["test_accuracy"]
     assert f.search["key"] == recipe.key() and f.search["n"] == 5 and rung["n"] == 5
-    assert f.search["mean_diff"] == pytest.approx((rung_runs - runs).mean())  # paired by seed
-    assert "seed by seed" in text["peer"] and "Welch" not in text["peer"]
+    c = f.comparisons.set_index(["a", "b"])
+    assert c.loc[("search", rung.name), "mean"] == pytest.approx((runs - rung_runs).mean())  # paired by seed
+    # ... and with every known recipe the study started from, as the frontier trains them (issue 21)
+    assert {b for a, b in c.index if a == "search"} == {rung.name, f.rungs.index[0], "peer", "previous"}
+    peer = stored_results([ladder.public_peer(S)], list(ladder.seeds(S)), root=SHIPPED).runs
+    assert c.loc[("search", "peer"), "mean"] == pytest.approx((runs - peer.set_index("seed")["test_accuracy"]).mean())
+    assert "seed by seed" in text["peer"] and "Welch" not in text["peer"] and "the public peer's recipe +" in text["peer"]
+    assert "search" in f.ensembles  # the recipe's ensemble joins the others
     from fcnbook.report.settings import Stored
 
     assert frontier.study(S.replace(lab=Stored(tmp_path))) is None
@@ -160,7 +166,7 @@ def test_distilled_sentence_states_the_share_of_the_gap_closed():
     comps = pd.DataFrame([{"a": "distilled", "b": ladder.TEACHER_RUNG, "mean": 0.003, "ci_low": 0.001,
                            "ci_high": 0.005, "p": 0.01, "n": 5}])
     f = frontier.Frontier(S, rungs, pd.DataFrame(), others, (), {ladder.TEACHER_RUNG: 0.912}, comps)
-    text = frontier.sentences(f)["distilled"]
+    text = frontier_text.sentences(f)["distilled"]
     assert "it closes 50% of the gap" in text and "0.9120" in text and "+0.0030" in text  # (0.909-0.906)/(0.912-0.906)
     from fcnbook.report.frontier_figures import ensembles_table
 

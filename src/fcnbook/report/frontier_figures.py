@@ -10,7 +10,7 @@ from fcnbook.report.chapters.frontier import Frontier, verdict
 
 #: How each extra is named in the figure and the tables.
 NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)", "distilled": "distilled",
-         "mnist": "MNIST"}
+         "mnist": "MNIST", "search": "search's recipe"}
 
 
 def compute_figure(f: Frontier):
@@ -74,7 +74,8 @@ def _ci(row) -> str:
 def ensembles_table(f: Frontier) -> pd.DataFrame:
     """Every stored ensemble of five (mean of the seeds' probabilities) beside the mean of its single networks:
     ensembles are compared with ensembles only."""
-    single = pd.concat([f.rungs["mean"], f.others["mean"]])
+    single = pd.concat([f.rungs["mean"], f.others["mean"]] + ([pd.Series({"search": f.search["mean"]})] if f.search
+                                                               else []))
     rows = [{"ensemble of": NAMES.get(n, n), "ensemble test acc.": acc, "its networks' mean": single[n],
              "ensemble - mean": acc - single[n]} for n, acc in f.ensembles.items()]
     return pd.DataFrame(rows).set_index("ensemble of")

@@ -1,0 +1,139 @@
+"""The frontier chapter's words: every sentence is generated from :func:`fcnbook.report.chapters.frontier.study`.
+
+The ladder's verdicts come from Holm's adjusted p (:func:`~fcnbook.report.chapters.frontier.verdict`); the
+comparisons with the peer, the study's first recipe and the search's recipe are paired by seed; the targets are the
+issue's, each stated as met or missed by how much.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fcnbook.report import ladder
+from fcnbook.report.chapters.frontier import ALPHA, TARGETS, Frontier, chosen, gap_closed, search_against, verdict
+from fcnbook.report.text import p_value
+
+
+def _gain(row) -> str:
+    return (f"{row['gain']:+.4f} (95 % CI [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}], Holm's p "
+            f"{p_value(row['p_holm'])}): {verdict(row['p_holm'], row['gain'])}")
+
+
+def _difference(f: Frontier, a: str, b: str) -> str | None:
+    """``+0.0042 (95 % CI [..], p ..)`` for the stored pair ``a - b``, else None."""
+    rows = f.comparisons[(f.comparisons["a"] == a) & (f.comparisons["b"] == b)]
+    if rows.empty:
+        return None
+    d = rows.iloc[0]
+    return f"{d['mean']:+.4f} (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], p {p_value(d['p'])})"
+
+
+def _peer(f: Frontier, best: str) -> str:
+    if "peer" not in f.others.index:
+        return "The public peer's recipe is not trained on the frontier's seeds yet (`fcnbook frontier --train peer`)."
+    peer, (m, sd, n) = f.others.loc["peer"], ladder.PEER_REPORTED
+    return (f"Under this protocol the public peer's recipe {{cite:p}}`lybbert_uw_central` ({peer['label']}, "
+            f"{int(peer['epochs'])} epochs) scores {peer['mean']:.4f} (SD {peer['sd']:.4f}, "
+            f"n {int(peer['n'])}); its repository reports {m:.4f} +/- {sd:.4f} over {n} trials. The best rung minus "
+            f"the peer, seed by seed: {_difference(f, best, 'peer')}; the peer minus the report's network: "
+            f"{_difference(f, 'peer', f.rungs.index[0])}.")
+
+
+#: How the sentences name the search's comparators (the rungs go by their own names).
+KNOWN = {"peer": "the public peer's recipe", "previous": "the study's first recipe"}
+
+
+def _search(f: Frontier, best: str) -> str:
+    previous = "" if "previous" not in f.others.index else (
+        f"The study's first recipe ({f.others.loc['previous', 'label']}, chosen by one seed before its finalists "
+        f"were re-scored) scores {f.others.loc['previous', 'mean']:.4f} here; the **{best}** rung minus it: "
+        f"{_difference(f, best, 'previous')}. ")
+    if f.search is None:
+        return previous + ("The validation-only search of {doc}`07b_beyond` has not yet chosen a recipe and tested it "
+                           "on these seeds (`fcnbook tune --select fashion`).")
+    s, report = f.search, f.rungs.index[0]
+    against = [(b, _difference(f, "search", b)) for b in search_against(best, report)]
+    named = {best: f"the **{best}** rung", report: "the report's network", **KNOWN}
+    listed = "; ".join(f"{named[b]} {d}" for b, d in against if d)
+    d = f.comparisons[(f.comparisons["a"] == "search") & (f.comparisons["b"] == best)].iloc[0]
+    return previous + (
+            f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
+            f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the same seeds. The recipe minus each network it is "
+            f"measured against, seed by seed: {listed}. Against the **{best}** rung: "
+            + ("the ladder's network is the better one." if d["ci_high"] < 0 else
+               "the search's recipe is the better one." if d["ci_low"] > 0 else "no detectable difference."))
+
+
+def _distilled(f: Frontier) -> str:
+    if not np.isfinite(share := gap_closed(f)):
+        return "The distilled network is not trained yet (`fcnbook frontier --train distilled`)."
+    d, rung = f.others.loc["distilled"], f.rungs.loc[ladder.TEACHER_RUNG]
+    ensemble = f.ensembles[ladder.TEACHER_RUNG]
+    return (f"The {{term}}`ensemble` of the **{ladder.TEACHER_RUNG}** rung's {int(rung['n'])} seeds (mean of their "
+            f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
+            f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
+            f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed scores "
+            f"{d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of {_difference(f, 'distilled', rung.name)} "
+            f"over the rung: it closes {f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap "
+            "between one network and the ensemble.")
+
+
+def _targets(f: Frontier) -> str:
+    best = chosen(f.rungs)
+    measured = {"single": f.rungs.loc[best, "mean"], "ensemble": f.ensembles.get(best),
+                "mnist": f.others.loc["mnist", "mean"] if "mnist" in f.others.index else None}
+    words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
+    lines = []
+    for name, target in TARGETS.items():
+        got = measured[name]
+        state = ("not trained yet" if got is None or not np.isfinite(got) else
+                 f"{got:.4f}: met" if got >= target else f"{got:.4f}: missed by {target - got:.4f}")
+        lines.append(f"- {words[name]}: target {target:.3f}, {state}")
+    share = gap_closed(f)
+    lines.append("- the distilled network: target half the gap to its ensemble closed, " + (
+        "not trained yet" if not np.isfinite(share) else f"{share:.0%}: " + ("met" if share >= 0.5 else "missed")))
+    return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
+            f"**{best}** rung, the best by validation accuracy):\n\n" + "\n".join(lines))
+
+
+def _drops(t: pd.DataFrame, best: pd.Series) -> str:
+    top = t.loc[t["mean"].idxmax()]
+    drop = ", ".join(f"{t.loc[n, 'val'] - t.loc[n, 'mean']:+.4f} for **{n}**"
+                     for n in dict.fromkeys([best.name, top.name, t.index[0]]))
+    return (f" Validation minus test accuracy (means): {drop}." + (
+        f" The highest test mean, {top['mean']:.4f}, is the **{top.name}** rung's; choosing by it would let the "
+        "test set choose." if top.name != best.name else ""))
+
+
+def _pending(f: Frontier) -> str:
+    if f.pending.empty:
+        return ""
+    names = ", ".join(f"**{n}** ({row['hours']:.1f} h)" for n, row in f.pending.iterrows())
+    first = len(f.rungs)
+    rungs = f"{first}-{first + len(f.pending) - 1}"
+    return (f"Not trained yet: {names}, estimated from the trained rungs' measured hours per counted GFLOP on the "
+            f"machines that trained them (two CPU cores); `fcnbook frontier --train {rungs}` trains them, resuming "
+            "from epoch checkpoints.")
+
+
+def sentences(f: Frontier) -> dict[str, str]:
+    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``mnist``, ``targets``, ``pending``."""
+    t = f.rungs
+    steps = [f"- **{name}** ({row['ingredient']}): {_gain(row)}" for name, row in t.iloc[1:].iterrows()]
+    first, best = t.iloc[0], t.loc[chosen(t)]
+    mnist = (f"On MNIST the **{ladder.TEACHER_RUNG}** rung scores {f.others.loc['mnist', 'mean']:.4f} (SD "
+             f"{f.others.loc['mnist', 'sd']:.4f}, n {int(f.others.loc['mnist', 'n'])})."
+             if "mnist" in f.others.index else "The MNIST run is not trained yet (`fcnbook frontier --train mnist`).")
+    return {"ladder": (f"Each rung adds one ingredient to the one before and is compared with it seed by seed "
+                       f"({int(first['n'])} seeds); the {len(t) - 1} comparisons are one family, adjusted with "
+                       f"Holm's method, and a change counts only when its adjusted p is below {ALPHA}.\n\n"
+                       + "\n".join(steps)),
+            "best": (f"The best rung by validation accuracy, **{best.name}** ({best['val']:.4f} on validation), "
+                     f"reaches {best['mean']:.4f} on the test set (SD {best['sd']:.4f}), "
+                     f"{best['mean'] - first['mean']:+.4f} over the report's tuned network as its code ran it "
+                     f"({first['mean']:.4f}), at {best['gflop'] / first['gflop']:.1f} times its counted compute."
+                     + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
+                        "compared only with other ensembles." if best.name in f.ensembles else "") + _drops(t, best)),
+            "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
+            "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f), "pending": _pending(f)}
