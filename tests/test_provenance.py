@@ -101,6 +101,27 @@ def test_verify_refuses_an_empty_store_and_a_bad_sample(tmp_path):
         verify_cli.verify(0, tmp_path)
 
 
+def test_verify_here_samples_only_records_this_machine_can_remake_exactly(stored, monkeypatch):
+    """A store made on two machines: --here draws only this machine's records (all exact), and says so clearly when
+    there are none; without it the other machine's record is checked within the tolerance."""
+    path = store.record_path(CONFIG, 1, stored)
+    record = json.loads(path.read_text())
+    record["machine"]["cpu"] = "another CPU model"
+    path.write_text(json.dumps(record))
+    lines = []
+    assert verify_cli.verify(2, stored, rng_seed=0, here_only=True, log=lines.append)
+    assert len(lines) == 1 and "seed 0" in lines[0] and "exact" in lines[0]
+    lines.clear()
+    assert verify_cli.verify(2, stored, rng_seed=0, log=lines.append)
+    assert sorted("exact" in line for line in lines) == [False, True]
+    path = store.record_path(CONFIG, 0, stored)
+    record = json.loads(path.read_text())
+    record["machine"]["cpu"] = "another CPU model"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="--here: no records .* drop --here"):
+        verify_cli.verify(1, stored, here_only=True)
+
+
 def test_readme_results_table_is_generated_from_the_shipped_store():
     """The README's results are never typed: its block equals what the generator makes from results/."""
     text = README.read_text()

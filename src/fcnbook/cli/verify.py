@@ -9,6 +9,7 @@ folder record by record, training nothing.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -77,8 +78,6 @@ def _same_machine(record: dict, here: dict) -> bool:
 
 def _threads_of(record: dict) -> int | None:
     """The record's torch thread count, when this machine can run it (else None: keep the current setting)."""
-    import os
-
     n = (record.get("machine") or {}).get("torch_threads")
     return n if isinstance(n, int) and 1 <= n <= (os.cpu_count() or 1) else None
 
@@ -112,13 +111,14 @@ def compare(record: dict, result) -> dict:
 
 
 def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None, device: str = "cpu",
-           log: Callable[[str], None] = print) -> bool:
+           here_only: bool = False, log: Callable[[str], None] = print) -> bool:
     """Retrain ``sample`` randomly chosen current records and compare them with what is stored.
 
     Each record is retrained with the torch thread count it was made with (when this machine has that many
     CPUs). Exact equality (history, test accuracy, every prediction) is required when a record was made on
     the same CPU model with the same torch, device and thread count; otherwise the test accuracy must agree
-    within :data:`TOLERANCE`.
+    within :data:`TOLERANCE`. With ``here_only`` the sample is drawn from the records this machine can re-make
+    exactly, so that every comparison is exact (a store made on several machines holds others too).
     Returns True when every sampled record passes; each comparison is printed through ``log``.
     """
     from fcnbook.data.splits import load_for
@@ -135,6 +135,13 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
                          f"{Path(root or results_dir())}; run `make book` or `fcnbook train` first")
     dev = resolve_device(device)
     here = describe(str(dev))
+    if here_only:
+        records = [r for r in records if _same_machine(r, here | {"torch_threads": _threads_of(r) or -1})]
+        if not records:
+            raise ValueError(f"--here: no records of training code version {TRAINING_CODE_VERSION} were made on "
+                             f"this machine's CPU ({here.get('cpu')}), torch {here.get('torch')} and device "
+                             f"{here.get('device')} with at most {os.cpu_count()} threads; drop --here to check "
+                             "others within the tolerance")
     chosen = random.Random(rng_seed).sample(records, min(sample, len(records)))
     ok = True
     for record in chosen:
@@ -167,11 +174,15 @@ def add_parser(sub) -> None:
                        description="Retrain K randomly chosen run records of the current training code alone and "
                                    "compare history, test accuracy and predictions with what is stored: exactly "
                                    "on the CPU model, torch and thread count that made them, else the test "
-                                   "accuracy within 0.01. With --against DIR, compare a whole retrained results "
-                                   "folder with the stored records instead, exactly. Exit 1 when any differs.")
+                                   "accuracy within 0.01 (--here: only records this machine can re-make "
+                                   "exactly). With --against DIR, compare a whole retrained results folder with "
+                                   "the stored records instead, exactly. Exit 1 when any differs.")
     v.add_argument("--sample", type=int, default=2, metavar="K", help="records to retrain (default 2)")
     v.add_argument("--seed", type=int, default=None, help="seed of the random choice (default: a new choice)")
     v.add_argument("--device", default="cpu", help="device to retrain on (default cpu)")
+    v.add_argument("--here", action="store_true",
+                   help="sample only records made on this machine's CPU model, torch, device and a thread count it "
+                        "has, so that every comparison is exact")
     v.add_argument("--against", metavar="DIR", default=None,
                    help="train nothing: compare every record of the results folder DIR (e.g. results-retrain/ "
                         "after `make book RETRAIN=1`) with the stored one of the same configuration and seed")
@@ -189,6 +200,6 @@ def run(args, parser) -> int:
     if args.sample < 1:
         parser.error(f"--sample must be an integer >= 1 (got {args.sample})")
     try:
-        return 0 if verify(args.sample, rng_seed=args.seed, device=args.device) else 1
+        return 0 if verify(args.sample, rng_seed=args.seed, device=args.device, here_only=args.here) else 1
     except ValueError as exc:
         parser.error(str(exc).replace("\n", " "))
