@@ -60,7 +60,7 @@ plots.style(beyond.space_table(profile, study=study))
 if study is not None:
     fig = beyond_figures.history_figure(study, list(out.scores.index), out.number)
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "How much of the variation in validation accuracy across complete trials each parameter explains (Optuna's fANOVA importance evaluator).", "name": "fig-beyond-importance"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "How much of the variation in validation accuracy across complete trials each parameter explains (Optuna's fANOVA importance evaluator; trials that predate EMA and random erasing count with both off).", "name": "fig-beyond-importance"}}
 if study is not None:
     fig, importances = beyond_figures.importance_figure(study)
 

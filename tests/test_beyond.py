@@ -100,7 +100,8 @@ def test_full_chapter_without_a_stored_study_says_how_to_run_one(tmp_path, monke
 def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
     """The shipped study's first session ran under widths 128-2048 and 10-50 epochs: its table says so, not today's
     declaration; after one trial from the widened space, the importances still cover the widths and the epoch
-    budget. The continued study (its recipes drawn from the widened space) shows the wider ranges."""
+    budget, and the parameters added later (EMA, erasing). The continued study (its recipes drawn from the widened
+    space) shows the wider ranges."""
     import optuna
 
     from fcnbook.tuning import sampling as tune_sampling
@@ -116,12 +117,14 @@ def test_a_study_shows_the_ranges_it_searched_even_after_they_widened():
     assert list(table.columns) == ["values", "sampled"]
     mixed = optuna.create_study(direction="maximize")
     mixed.add_trials([t for t in first_session.trials if t.state.name == "COMPLETE"])
-    new = {**selection.study_pick(first_session).params, "epochs": 120, "width_1": 60}
+    new = {**selection.study_pick(first_session).params, "epochs": 120, "width_1": 60, "ema": 0.999, "erase": 0.25}
     declared = tune_sampling.declared("full")
     mixed.add_trial(optuna.trial.create_trial(params=new, distributions={n: declared[n] for n in new}, value=0.9))
     assert beyond.space_table("full", study=mixed).loc["epochs", "values"] == "10 to 300 in steps of 5"
     _, importances = beyond_figures.importance_figure(mixed)
     assert {"epochs", "width_0", "optimizer"} <= set(importances)
+    # the trials that predate EMA and erasing ran without them, and are weighed so: both parameters are shown
+    assert {"ema", "erase"} <= set(importances)
 
 
 def beyond_root():

@@ -81,17 +81,22 @@ def importance_figure(study, seed: int = 0):
     import matplotlib.pyplot as plt
 
     optuna = tune._optuna()
+    from fcnbook.tuning import space as search_space
     from fcnbook.tuning.sampling import searched
 
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     space = searched(study)
-    if any(t.distributions[n] != space[n] for t in complete for n in t.distributions):
+    # A trial that predates a parameter added to the space (EMA, erasing) ran with it off: it is restated so, or
+    # fANOVA, which only weighs parameters that every trial has, would leave the new ones out.
+    added = {n: v for n, v in search_space.added_defaults().items() if n in space}
+    if any(t.distributions[n] != space[n] for t in complete for n in t.distributions) or \
+            any(n not in t.params for t in complete for n in added):
         # A range widened mid-study: Optuna would leave out every parameter whose stored ranges differ, so the
         # trials are restated in the ranges that cover them all (an unchanged study is evaluated as it is).
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "new study created in memory" line in the book
         study = optuna.create_study(direction="maximize")
-        study.add_trials([optuna.trial.create_trial(params=t.params, value=t.value,
-                                                    distributions={n: space[n] for n in t.params}) for t in complete])
+        study.add_trials([optuna.trial.create_trial(params=(p := added | t.params), value=t.value,
+                                                    distributions={n: space[n] for n in p}) for t in complete])
     importances = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed))
     names, values = list(importances)[::-1], list(importances.values())[::-1]
