@@ -39,6 +39,8 @@ def test_the_findings_come_from_the_shipped_store_and_link_their_chapters(monkey
     assert found.forensic["n_train"] == 54_000  # the whole training split, measured in the SVD chapter
     assert f"{found.protocol.gap['sd']:.4f}" in items[2]
     assert f"{beyond.comparison_table(found.beyond).iloc[0]['test acc.']:.4f}" in items[3]
+    named = {r["trial"]: r["recipe"] for r in found.beyond.facts["recipes"]}  # the chosen trial is a known recipe
+    assert (f"(`{named[found.beyond.number]}`)" in items[3]) == (found.beyond.number in named)
     best = found.frontier.rungs.loc[frontier.chosen(found.frontier.rungs), "mean"]  # chosen on validation
     assert f"{best:.4f}" in items[4] and "13_frontier" in items[4]
     assert f"{found.summary.mnist.mean():.4f}" in items[5]  # its test accuracies by seed

@@ -122,12 +122,15 @@ def beyond_bullet(out: beyond.Outcome) -> str:
     """The recipe the validation-only search chose, and its paired gain over the report's tuned network."""
     table = beyond.comparison_table(out)
     one, d, config = table.iloc[0], beyond.gain_over_tuned(out), out.recipe
+    named = next((r["recipe"] for r in out.facts["recipes"] if r["trial"] == out.number), None)
+    known = f", one of the {len(out.facts['recipes'])} known recipes it started from (`{named}`)" if named else ""
     text = (f"- **The best fully connected network the search found.** A validation-only search of "
             f"{out.facts['trials']} trials, its finalists re-scored on three more seeds, chose {config.label()} "
-            f"({config.epochs} epochs): {one['test acc.']:.4f} on the test set (mean of {int(one['n'])} fresh seeds, "
-            f"SD {one['SD']:.4f}), {d['mean']:+.4f} over the report's tuned network on the same seeds (95 % CI "
-            f"[{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], paired) and {one['test acc.'] - beyond.TUNED_ACCURACY:+.4f} "
-            f"against the report's single run, {beyond.TUNED_ACCURACY:.4f}")
+            f"({config.epochs} epochs){known}: {one['test acc.']:.4f} on the test set (mean of {int(one['n'])} "
+            f"fresh seeds, SD {one['SD']:.4f}), {d['mean']:+.4f} over the report's tuned network on the same seeds "
+            f"(95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], paired) and "
+            f"{one['test acc.'] - beyond.TUNED_ACCURACY:+.4f} against the report's single run, "
+            f"{beyond.TUNED_ACCURACY:.4f}")
     ens = beyond.ensemble_accuracy(table)
     if ens is not None:
         text += f"; the {{term}}`ensemble` of its seeds scores {ens:.4f}"
