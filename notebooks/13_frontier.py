@@ -62,11 +62,11 @@ if study is not None:
 
 # %% tags=["remove-input"]
 if study is not None and len(study.others):
-    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the study's first recipe, the distilled network and the MNIST run."))
+    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the study's first recipe, the distilled network, the teacher rung in bf16 and the MNIST run."))
 
 # %% tags=["remove-input"]
 if study is not None:
-    display(Markdown("\n\n".join(filter(None, [text["peer"], text["distilled"], text["mnist"]]))))
+    display(Markdown("\n\n".join(filter(None, [text["peer"], text["distilled"], text["bf16"], text["mnist"]]))))
 
 # %% [markdown]
 # ## Ensembles

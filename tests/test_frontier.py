@@ -130,7 +130,7 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     assert (f.rungs["n"] == 5).all() and (f.pending["hours"] > 0).all() and set(f.front) <= set(f.rungs.index) | \
         set(f.others.index) | {"search"}
     text = frontier_text.sentences(f)
-    assert set(text) == {"ladder", "best", "peer", "distilled", "mnist", "targets", "pending"}
+    assert set(text) == {"ladder", "best", "peer", "distilled", "bf16", "mnist", "targets", "pending"}
     assert text["targets"].count("target") == len(frontier.TARGETS) + 2  # and the distilled network's
     # the search's recipe, chosen and tested on the same seeds as the ladder, is compared with the best rung by seed
     from fcnbook.report import selection
@@ -179,10 +179,27 @@ def test_extras_table_keeps_each_row_with_its_name():
     from fcnbook.report.frontier_figures import NAMES, extras_table
 
     others = pd.DataFrame({"label": ["p", "d"], "key": ["kp", "kd"], "dataset": ["fashion"] * 2, "epochs": [50, 70],
-                           "mean": [0.90, 0.91], "sd": [0.001, 0.002], "n": [5, 5], "gflop": [1.0, 2.0]},
-                          index=["peer", "distilled"])
+                           "mean": [0.90, 0.91], "sd": [0.001, 0.002], "n": [5, 5], "gflop": [1.0, 2.0],
+                           "hours": [0.5, 0.25]}, index=["peer", "distilled"])
     f = frontier.Frontier(experiments.settings("full"), pd.DataFrame(), pd.DataFrame(), others, (), {},
                           pd.DataFrame())
     t = extras_table(f)
     assert list(t.index) == [NAMES["peer"], NAMES["distilled"]] and t["test mean"].tolist() == [0.90, 0.91]
-    assert t["configuration"].tolist() == ["p, 50 epochs", "d, 70 epochs"]
+    assert t["configuration"].tolist() == ["p, 50 epochs", "d, 70 epochs"] and t["hours"].tolist() == ["0.50", "0.25"]
+
+
+def test_bf16_sentence_states_the_paired_cost_and_the_measured_speed():
+    """The teacher rung in bf16 against itself in float32: the paired difference decides the words (an unadjusted p
+    of a single planned comparison), and the speed is the ratio of the measured hours."""
+    S = experiments.settings("full")
+    rungs = pd.DataFrame({"mean": [0.906], "sd": [0.001], "n": [5], "hours": [0.24]}, index=[ladder.TEACHER_RUNG])
+    others = pd.DataFrame({"mean": [0.9055], "sd": [0.001], "n": [5], "hours": [0.12]}, index=["bf16"])
+    for p, words in ((0.30, "no detectable change"), (0.01, "a detectable loss")):
+        comps = pd.DataFrame([{"a": "bf16", "b": ladder.TEACHER_RUNG, "mean": -0.0005, "ci_low": -0.0012,
+                               "ci_high": 0.0002, "p": p, "n": 5}])
+        f = frontier.Frontier(S, rungs, pd.DataFrame(), others, (), {}, comps)
+        text = frontier_text._bf16(f)
+        assert words in text and "-0.0005" in text and "2.0 times as fast" in text and "0.9055" in text
+    no_bf16 = frontier.Frontier(S, rungs, pd.DataFrame(), others.iloc[:0], (), {}, comps)
+    assert frontier_text._bf16(no_bf16) == ""
+    assert ladder.bf16(S.replace(precision="bf16")) is None  # a ladder already in bf16 has nothing to compare

@@ -10,7 +10,7 @@ from fcnbook.report.chapters.frontier import Frontier, verdict
 
 #: How each extra is named in the figure and the tables.
 NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)", "distilled": "distilled",
-         "mnist": "MNIST", "search": "search's recipe"}
+         "bf16": "label-smoothing in bf16", "mnist": "MNIST", "search": "search's recipe"}
 
 
 def compute_figure(f: Frontier):
@@ -58,12 +58,13 @@ def ladder_table(f: Frontier) -> pd.DataFrame:
 
 
 def extras_table(f: Frontier) -> pd.DataFrame:
-    """The comparators, the distilled network and MNIST beside the ladder (same seeds): configuration, test mean,
-    SD, n and counted compute."""
+    """The comparators, the distilled network, the bf16 run and MNIST beside the ladder (same seeds): configuration,
+    test mean, SD, n, counted compute per seed and measured hours of all seeds."""
     o = f.others
     table = pd.DataFrame({"configuration": o["label"] + ", " + o["epochs"].astype(int).astype(str) + " epochs",
                           "test mean": o["mean"], "SD": o["sd"], "n": o["n"].astype(int),
-                          "GFLOP": [f"{g:,.0f}" for g in o["gflop"]]}, index=o.index)
+                          "GFLOP": [f"{g:,.0f}" for g in o["gflop"]], "hours": [f"{h:.2f}" for h in o["hours"]]},
+                         index=o.index)
     return table.rename(index=lambda n: NAMES.get(n, n))
 
 

@@ -119,6 +119,13 @@ def mnist(S: Settings) -> RunConfig:
     return rung(S, TEACHER_RUNG, "mnist")
 
 
+def bf16(S: Settings) -> RunConfig | None:
+    """:data:`TEACHER_RUNG` with its matrix products in bf16 (weights, optimizer and loss stay float32): what the
+    arithmetic costs in accuracy and buys in time, seed by seed. None when the ladder itself runs in bf16."""
+    config = rung(S, TEACHER_RUNG)
+    return None if config.precision == "bf16" else config.replace(precision="bf16")
+
+
 def previous_recipe(S: Settings) -> RunConfig:
     """The recipe the shipped study chose in its first session (trial 27: 697-833, Adam, batch norm, 40 epochs),
     in the study's bf16, as the chapter "Beyond the report" retrained it before its choice was re-scored."""
@@ -138,7 +145,8 @@ def comparators(S: Settings) -> dict[str, RunConfig]:
 
 def extras(S: Settings) -> dict[str, RunConfig]:
     """Everything the frontier trains besides its rungs, by the name ``fcnbook frontier --train`` takes."""
-    return comparators(S) | {"distilled": distilled(S), "mnist": mnist(S)}
+    both = {"distilled": distilled(S), "bf16": bf16(S), "mnist": mnist(S)}
+    return comparators(S) | {name: config for name, config in both.items() if config is not None}
 
 
 def seeds(S: Settings) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 #: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
 TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
-OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop"]
+OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop", "hours"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Frontier:
     rungs: pd.DataFrame  # one row per trained rung: ingredient, key, mean, sd, n, gain, ci_low, ci_high, p, p_holm,
     #                      gflop, hours (measured wall-clock time of all its seeds)
     pending: pd.DataFrame  # the rungs after the first untrained one: ingredient, key, gflop, hours (estimated)
-    others: pd.DataFrame  # the extras (comparators, distilled, MNIST) that are stored: label, key, mean, sd, n, gflop
+    others: pd.DataFrame  # the stored extras (comparators, distilled, bf16, MNIST): label, key, mean, sd, n, gflop,
+    #                       hours
     front: tuple[str, ...]  # names (rungs and others, FashionMNIST) on the accuracy-compute Pareto front
     ensembles: dict  # name (rung or extra) -> test accuracy of its seeds' ensemble (mean of their probabilities)
     comparisons: pd.DataFrame  # paired-by-seed differences "a - b": a, b, mean, ci_low, ci_high, p, n
@@ -123,7 +124,8 @@ def study(S: Settings) -> Frontier | None:
                            columns=["rung", "ingredient", "key", "gflop"]).set_index("rung")
     pending["hours"] = pending["gflop"] * rate
     others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
-                            "epochs": c.epochs, **_mean_sd(res.runs, c.key()), "gflop": _with_teacher(c, rungs, seeds)}
+                            "epochs": c.epochs, **_mean_sd(res.runs, c.key()), "gflop": _with_teacher(c, rungs, seeds),
+                            "hours": res.runs.loc[res.runs["key"] == c.key(), "seconds"].astype(float).sum() / 3600}
                            for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
     best = chosen(table)
     keys = dict(table["key"]) | dict(others["key"])
@@ -136,7 +138,8 @@ def study(S: Settings) -> Frontier | None:
                         pd.DataFrame([found] if found else [], index=["search"] if found else [],
                                      columns=["mean", "gflop"])])
     pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG),
-             (best, "previous"), *[("search", b) for b in search_against(best, table.index[0])]]
+             ("bf16", ladder.TEACHER_RUNG), (best, "previous"),
+             *[("search", b) for b in search_against(best, table.index[0])]]
     ensembles = {name: _ensemble(records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,

@@ -79,6 +79,21 @@ def _distilled(f: Frontier) -> str:
             "between one network and the ensemble.")
 
 
+def _bf16(f: Frontier) -> str:
+    """What bf16 matrix products cost in accuracy and buy in time on the teacher rung, seed by seed."""
+    if "bf16" not in f.others.index or ladder.TEACHER_RUNG not in f.rungs.index:
+        return ""
+    b, rung = f.others.loc["bf16"], f.rungs.loc[ladder.TEACHER_RUNG]
+    d = f.comparisons[(f.comparisons["a"] == "bf16") & (f.comparisons["b"] == rung.name)].iloc[0]
+    cost = ("no detectable change" if d["p"] >= ALPHA else "a detectable loss" if d["mean"] < 0 else
+            "a detectable gain")
+    return (f"With its matrix products in {{term}}`bf16` (weights, optimizer and loss in float32) the "
+            f"**{rung.name}** rung scores {b['mean']:.4f} (SD {b['sd']:.4f}) against {rung['mean']:.4f} in float32: "
+            f"{_difference(f, 'bf16', rung.name)}, {cost}; its {int(b['n'])} seeds trained in {b['hours']:.2f} h "
+            f"against {rung['hours']:.2f} h ({rung['hours'] / b['hours']:.1f} times as fast, measured wall-clock "
+            "time; the ladder stays in float32 so that neighbouring rungs differ by one ingredient).")
+
+
 def _targets(f: Frontier) -> str:
     best = chosen(f.rungs)
     measured = {"single": f.rungs.loc[best, "mean"], "ensemble": f.ensembles.get(best),
@@ -118,7 +133,8 @@ def _pending(f: Frontier) -> str:
 
 
 def sentences(f: Frontier) -> dict[str, str]:
-    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``mnist``, ``targets``, ``pending``."""
+    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``bf16``, ``mnist``, ``targets``,
+    ``pending``."""
     t = f.rungs
     steps = [f"- **{name}** ({row['ingredient']}): {_gain(row)}" for name, row in t.iloc[1:].iterrows()]
     first, best = t.iloc[0], t.loc[chosen(t)]
@@ -136,4 +152,5 @@ def sentences(f: Frontier) -> dict[str, str]:
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
                         "compared only with other ensembles." if best.name in f.ensembles else "") + _drops(t, best)),
             "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
-            "distilled": _distilled(f), "mnist": mnist, "targets": _targets(f), "pending": _pending(f)}
+            "distilled": _distilled(f), "bf16": _bf16(f), "mnist": mnist, "targets": _targets(f),
+            "pending": _pending(f)}
