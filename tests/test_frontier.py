@@ -203,3 +203,21 @@ def test_bf16_sentence_states_the_paired_cost_and_the_measured_speed():
     no_bf16 = frontier.Frontier(S, rungs, pd.DataFrame(), others.iloc[:0], (), {}, comps)
     assert frontier_text._bf16(no_bf16) == ""
     assert ladder.bf16(S.replace(precision="bf16")) is None  # a ladder already in bf16 has nothing to compare
+
+
+def test_compute_figure_labels_rungs_that_share_a_point_once():
+    """Two rungs with the same compute and the same mean (EMA on a network whose learning rate ends near zero) are
+    one point: one label naming both, not two labels printed over each other."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fcnbook.report.frontier_figures import compute_figure
+
+    rungs = pd.DataFrame({"mean": [0.90, 0.9108, 0.91076], "sd": [0.001] * 3, "gflop": [1.0, 3.0, 3.0]},
+                         index=["report", "long", "ema"])
+    others = pd.DataFrame(columns=frontier.OTHER_COLUMNS).set_index("name")
+    f = frontier.Frontier(experiments.settings("full"), rungs, pd.DataFrame(), others, ("report", "long"), {},
+                          pd.DataFrame())
+    fig = compute_figure(f)
+    labels = sorted(a.get_text() for a in fig.axes[0].texts)
+    assert labels == ["long, ema", "report"]

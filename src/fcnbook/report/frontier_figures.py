@@ -20,8 +20,11 @@ def compute_figure(f: Frontier):
     t = f.rungs
     ax.plot(t["gflop"], t["mean"], "-", color="0.75", zorder=1)
     ax.errorbar(t["gflop"], t["mean"], yerr=t["sd"], fmt="o", color="C0", capsize=3, label="ladder rung", zorder=3)
+    at: dict = {}  # rungs that land on one point (same compute, same mean to the shown digits) share one label
     for name, row in t.iterrows():
-        ax.annotate(name, (row["gflop"], row["mean"]), textcoords="offset points", xytext=(6, -10), fontsize=8)
+        at.setdefault((round(row["gflop"]), round(row["mean"], 4)), []).append(name)
+    for (gflop, mean), names in at.items():
+        ax.annotate(", ".join(names), (gflop, mean), textcoords="offset points", xytext=(6, -10), fontsize=8)
     others = f.others[f.others["dataset"] == "fashion"]
     for i, (name, row) in enumerate(others.iterrows()):
         ax.errorbar(row["gflop"], row["mean"], yerr=row["sd"], fmt="s^Dv"[i % 4], color=f"C{i + 1}", capsize=3,
