@@ -83,4 +83,4 @@ if study is not None and study.ensembles:
 
 # %% tags=["remove-input"]
 if study is not None:
-    display(Markdown(text["targets"]))
+    display(Markdown(text["conclusion"] + "\n\n" + text["targets"]))

@@ -130,7 +130,8 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     assert (f.rungs["n"] == 5).all() and (f.pending["hours"] > 0).all() and set(f.front) <= set(f.rungs.index) | \
         set(f.others.index) | {"search"}
     text = frontier_text.sentences(f)
-    assert set(text) == {"ladder", "best", "peer", "distilled", "bf16", "mnist", "targets", "pending"}
+    assert set(text) == {"ladder", "best", "peer", "distilled", "bf16", "mnist", "conclusion", "targets",
+                         "pending"}
     assert text["targets"].count("target") == len(frontier.TARGETS) + 2  # and the distilled network's
     # the search's recipe, chosen and tested on the same seeds as the ladder, is compared with the best rung by seed
     from fcnbook.report import selection
@@ -221,3 +222,28 @@ def test_compute_figure_labels_rungs_that_share_a_point_once():
     fig = compute_figure(f)
     labels = sorted(a.get_text() for a in fig.axes[0].texts)
     assert labels == ["long, ema", "report"]
+
+
+def test_conclusion_sorts_the_ingredients_by_holms_rule_and_states_the_search():
+    S = experiments.settings("full")
+    rungs = pd.DataFrame({"mean": [0.90, 0.906, 0.9062], "sd": [0.001] * 3, "n": [5] * 3, "gflop": [1.0] * 3,
+                          "val": [0.905, 0.91, 0.912], "ingredient": ["a", "b", "c"], "key": ["k0", "k1", "k2"],
+                          "gain": [np.nan, 0.006, 0.0002], "ci_low": [np.nan, 0.004, -0.001],
+                          "ci_high": [np.nan, 0.008, 0.0014], "p": [np.nan, 0.001, 0.6],
+                          "p_holm": [np.nan, 0.002, 0.6], "hours": [0.2] * 3},
+                         index=["report", "helper", ladder.TEACHER_RUNG])
+    others = pd.DataFrame({"label": ["d"], "key": ["kd"], "dataset": ["fashion"], "epochs": [70], "mean": [0.9062],
+                           "sd": [0.001], "n": [5], "gflop": [1.2], "hours": [0.2]}, index=["distilled"])
+    comps = pd.DataFrame([{"a": ladder.TEACHER_RUNG, "b": "report", "mean": 0.0062, "ci_low": 0.004,
+                           "ci_high": 0.008, "p": 0.001, "n": 5},
+                          {"a": "search", "b": ladder.TEACHER_RUNG, "mean": 0.003, "ci_low": 0.001,
+                           "ci_high": 0.005, "p": 0.01, "n": 5}])
+    search = {"label": "s", "epochs": 70, "key": "ks", "mean": 0.9092, "sd": 0.001, "n": 5, "gflop": 1.0}
+    f = frontier.Frontier(S, rungs, pd.DataFrame(), others, (), {ladder.TEACHER_RUNG: 0.912}, comps, search)
+    text = frontier_text.sentences(f)["conclusion"]
+    assert "Of the 2 ingredients trained so far, helper (+0.0060" in text and "bought points" in text
+    assert f"{ladder.TEACHER_RUNG} (+0.0002, 95 % CI [-0.0010, +0.0014]) made no change" in text
+    assert "cost points" not in text and "+0.0062 (95 % CI [+0.0040, +0.0080], p 0.001) against the report's" in text
+    assert "peer" not in text  # not stored: not claimed
+    assert "they keep none of that gain" in text  # (0.9062 - 0.9062) / (0.912 - 0.9062) = 0
+    assert "found a better network than the ladder (+0.0030" in text

@@ -94,6 +94,45 @@ def _bf16(f: Frontier) -> str:
             "time; the ladder stays in float32 so that neighbouring rungs differ by one ingredient).")
 
 
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _conclusion(f: Frontier) -> str:
+    """What the chapter found so far, in one paragraph: what each ingredient buys by Holm's rule, the best network
+    against the report, the peer and the study's first recipe, the ensemble and its distillation, the search."""
+    t, best = f.rungs, chosen(f.rungs)
+    words = {v: [f"{n} ({row['gain']:+.4f}, 95 % CI [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}])"
+                 for n, row in t.iloc[1:].iterrows() if verdict(row["p_holm"], row["gain"]) == v]
+             for v in ("helps", "hurts", "no detectable change")}
+    said = [f"{_listed(words['helps'])} bought points" if words["helps"] else "",
+            f"{_listed(words['hurts'])} cost points" if words["hurts"] else "",
+            f"{_listed(words['no detectable change'])} made no change the seeds can detect"
+            if words["no detectable change"] else ""]
+    against = [f"{d} against {name}" for name, d in (("the report's network", _difference(f, best, t.index[0])),
+                                                     ("the public peer's recipe", _difference(f, best, "peer")),
+                                                     ("the study's first recipe", _difference(f, best, "previous")))
+               if d]
+    text = ((f"Of the {len(t) - 1} ingredients trained so far, " + "; ".join(filter(None, said)) + ". "
+             if len(t) > 1 else "") +
+            f"The best network by validation accuracy, the **{best}** rung, scores {t.loc[best, 'mean']:.4f}"
+            + (": " + _listed(against) + ", seed by seed." if against else "."))
+    if best in f.ensembles:
+        text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
+        share = gap_closed(f) if best == ladder.TEACHER_RUNG else float("nan")
+        text += ((f"; distilled back into one network they keep {share:.0%} of that gain" if share > 0 else
+                  "; distilled back into one network they keep none of that gain") if np.isfinite(share) else "") + "."
+    d = f.comparisons[(f.comparisons["a"] == "search") & (f.comparisons["b"] == best)]
+    if f.search is not None and not d.empty:
+        d = d.iloc[0]
+        text += (" The validation-only search found " + (
+            "a better network than the ladder" if d["ci_low"] > 0 else
+            "nothing better than the ladder: its recipe scores below the best rung" if d["ci_high"] < 0 else
+            "nothing better than the ladder: its recipe and the best rung are indistinguishable")
+                 + f" ({d['mean']:+.4f}, 95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]).")
+    return text
+
+
 def _targets(f: Frontier) -> str:
     best = chosen(f.rungs)
     measured = {"single": f.rungs.loc[best, "mean"], "ensemble": f.ensembles.get(best),
@@ -133,8 +172,8 @@ def _pending(f: Frontier) -> str:
 
 
 def sentences(f: Frontier) -> dict[str, str]:
-    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``bf16``, ``mnist``, ``targets``,
-    ``pending``."""
+    """The chapter's Markdown: ``ladder``, ``best``, ``peer``, ``distilled``, ``bf16``, ``mnist``, ``conclusion``,
+    ``targets``, ``pending``."""
     t = f.rungs
     steps = [f"- **{name}** ({row['ingredient']}): {_gain(row)}" for name, row in t.iloc[1:].iterrows()]
     first, best = t.iloc[0], t.loc[chosen(t)]
@@ -152,5 +191,5 @@ def sentences(f: Frontier) -> dict[str, str]:
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
                         "compared only with other ensembles." if best.name in f.ensembles else "") + _drops(t, best)),
             "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
-            "distilled": _distilled(f), "bf16": _bf16(f), "mnist": mnist, "targets": _targets(f),
-            "pending": _pending(f)}
+            "distilled": _distilled(f), "bf16": _bf16(f), "mnist": mnist, "conclusion": _conclusion(f),
+            "targets": _targets(f), "pending": _pending(f)}
