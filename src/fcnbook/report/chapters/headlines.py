@@ -152,7 +152,8 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     target = frontier.TARGETS["single"]
     text += (f". The target of {target:.3f} for one network is "
              + (f"missed by {target - best['mean']:.4f}" if best["mean"] < target else "met"))
-    return text + f"{', with ' + str(len(f.pending)) + ' rungs still to train' if len(f.pending) else ''}. " + \
+    left = len(f.pending)
+    return text + (f", with {left} rung{'s' if left > 1 else ''} still to train" if left else "") + ". " + \
         _link("frontier")
 
 
