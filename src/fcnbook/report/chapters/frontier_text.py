@@ -20,12 +20,16 @@ def _gain(row) -> str:
             f"{p_value(row['p_holm'])}): {verdict(row['p_holm'], row['gain'])}")
 
 
+def _pair(f: Frontier, a: str, b: str) -> pd.Series | None:
+    """The stored paired difference ``a - b`` (mean, ci_low, ci_high, p, n), else None."""
+    rows = f.comparisons[(f.comparisons["a"] == a) & (f.comparisons["b"] == b)]
+    return None if rows.empty else rows.iloc[0]
+
+
 def _difference(f: Frontier, a: str, b: str) -> str | None:
     """``+0.0042 (95 % CI [..], p ..)`` for the stored pair ``a - b``, else None."""
-    rows = f.comparisons[(f.comparisons["a"] == a) & (f.comparisons["b"] == b)]
-    if rows.empty:
+    if (d := _pair(f, a, b)) is None:
         return None
-    d = rows.iloc[0]
     return f"{d['mean']:+.4f} (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], p {p_value(d['p'])})"
 
 
@@ -56,7 +60,7 @@ def _search(f: Frontier, best: str) -> str:
     against = [(b, _difference(f, "search", b)) for b in search_against(best, report)]
     named = {best: f"the **{best}** rung", report: "the report's network", **KNOWN}
     listed = "; ".join(f"{named[b]} {d}" for b, d in against if d)
-    d = f.comparisons[(f.comparisons["a"] == "search") & (f.comparisons["b"] == best)].iloc[0]
+    d = _pair(f, "search", best)
     return previous + (
             f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
             f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the same seeds. The recipe minus each network it is "
@@ -84,7 +88,7 @@ def _bf16(f: Frontier) -> str:
     if "bf16" not in f.others.index or ladder.TEACHER_RUNG not in f.rungs.index:
         return ""
     b, rung = f.others.loc["bf16"], f.rungs.loc[ladder.TEACHER_RUNG]
-    d = f.comparisons[(f.comparisons["a"] == "bf16") & (f.comparisons["b"] == rung.name)].iloc[0]
+    d = _pair(f, "bf16", rung.name)
     cost = ("no detectable change" if d["p"] >= ALPHA else "a detectable loss" if d["mean"] < 0 else
             "a detectable gain")
     return (f"With its matrix products in {{term}}`bf16` (weights, optimizer and loss in float32) the "
@@ -122,9 +126,8 @@ def _conclusion(f: Frontier) -> str:
         share = gap_closed(f) if best == ladder.TEACHER_RUNG else float("nan")
         text += ((f"; distilled back into one network they keep {share:.0%} of that gain" if share > 0 else
                   "; distilled back into one network they keep none of that gain") if np.isfinite(share) else "") + "."
-    d = f.comparisons[(f.comparisons["a"] == "search") & (f.comparisons["b"] == best)]
-    if f.search is not None and not d.empty:
-        d = d.iloc[0]
+    d = _pair(f, "search", best)
+    if f.search is not None and d is not None:
         text += (" The validation-only search found " + (
             "a better network than the ladder" if d["ci_low"] > 0 else
             "nothing better than the ladder: its recipe scores below the best rung" if d["ci_high"] < 0 else
