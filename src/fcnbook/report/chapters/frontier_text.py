@@ -168,7 +168,7 @@ def _pending(f: Frontier) -> str:
         return ""
     names = ", ".join(f"**{n}** ({row['hours']:.1f} h)" for n, row in f.pending.iterrows())
     first = len(f.rungs)
-    rungs = f"{first}-{first + len(f.pending) - 1}"
+    rungs = f"{first}-{first + len(f.pending) - 1}" if len(f.pending) > 1 else f"{first}"
     return (f"Not trained yet: {names}, estimated from the trained rungs' measured hours per counted GFLOP on the "
             f"machines that trained them (two CPU cores); `fcnbook frontier --train {rungs}` trains them, resuming "
             "from epoch checkpoints.")
