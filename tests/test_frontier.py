@@ -111,6 +111,58 @@ def test_the_teacher_rung_is_the_best_validation_mean_of_its_candidates(monkeypa
     assert max(val, key=val.get) == ladder.TEACHER_RUNG
 
 
+def test_best_rung_extras_carry_the_best_rung_by_validation_over_the_whole_ladder(monkeypatch):
+    """``distilled-best`` and ``mnist-best`` carry :data:`ladder.BEST_RUNG`, which the shipped records must confirm
+    as the best validation mean of the rungs trained when it was declared (the test set chooses nothing)."""
+    from fcnbook.store.frames import stored_results
+
+    monkeypatch.setenv("FCNBOOK_RESULTS", str(SHIPPED))
+    S = experiments.settings("full")
+    best, extras = ladder.rung(S, ladder.BEST_RUNG), ladder.extras(S)
+    assert extras["distilled-best"] == ladder.distilled(S, ladder.BEST_RUNG) and \
+        extras["distilled-best"].teacher == best.key()
+    assert extras["mnist-best"].replace(dataset="fashion", augment="shift_flip") == best
+    assert ladder.TEACHERS["distilled-best"] == ladder.ON_MNIST["mnist-best"] == ladder.BEST_RUNG
+    rungs = ladder.ladder(S)[: ladder.BEST_CANDIDATES]
+    res = stored_results([r.config for r in rungs], list(ladder.seeds(S)))
+    val = {r.name: res.runs.loc[res.runs["key"] == r.config.key(), "final_val_accuracy"].astype(float).mean()
+           for r in rungs}
+    assert max(val, key=val.get) == ladder.BEST_RUNG
+
+
+def _two_rungs(best: str) -> pd.DataFrame:
+    return pd.DataFrame({"mean": [0.906, 0.916], "sd": [0.001] * 2, "n": [5] * 2, "gflop": [1.0, 4.0],
+                         "val": [0.91, 0.915], "ingredient": ["a", "b"], "key": ["k0", "k1"], "gain": [np.nan, 0.01],
+                         "ci_low": [np.nan, 0.008], "ci_high": [np.nan, 0.012], "p": [np.nan, 0.001],
+                         "p_holm": [np.nan, 0.001], "hours": [0.2, 1.0]}, index=[ladder.TEACHER_RUNG, best])
+
+
+def test_targets_use_the_best_rungs_extras_and_say_whose_they_fall_back_to():
+    """MNIST and distillation targets read the best rung's extras; until those are stored, the teacher rung's, with
+    a note naming both rungs and the command that trains the best one's."""
+    S, best = experiments.settings("full"), ladder.BEST_RUNG
+    cols = {"label": "x", "key": "kx", "dataset": "fashion", "epochs": 70, "sd": 0.001, "n": 5, "gflop": 1.0,
+            "hours": 0.2}
+    old = pd.DataFrame([cols | {"mean": 0.9868, "dataset": "mnist"}, cols | {"mean": 0.906}],
+                       index=["mnist", "distilled"])
+    ens = {ladder.TEACHER_RUNG: 0.911, best: 0.920}
+    none = pd.DataFrame(columns=["a", "b", "mean", "ci_low", "ci_high", "p", "n"])
+    f = frontier.Frontier(S, _two_rungs(best), pd.DataFrame(), old, (), ens, none)
+    targets = frontier_text.sentences(f)["targets"]
+    assert "0.9868: missed by 0.0012 (the **label-smoothing** rung's; the **" + best in targets
+    assert "`fcnbook frontier --train mnist-best`" in targets and "--train distilled-best" in targets
+    assert "--train mnist-best" in frontier_text.sentences(f)["mnist"]
+    new = pd.concat([old, pd.DataFrame([cols | {"mean": 0.9885, "dataset": "mnist"}, cols | {"mean": 0.918}],
+                                       index=["mnist-best", "distilled-best"])])
+    f = frontier.Frontier(S, _two_rungs(best), pd.DataFrame(), new, (), ens, none)
+    text = frontier_text.sentences(f)
+    assert "MNIST, one network: target 0.988, 0.9885: met\n" in text["targets"] + "\n"
+    assert "closed, 50%: met" in text["targets"] and "rung's; the" not in text["targets"]  # (0.918-0.916)/0.004
+    assert frontier.gap_closed(f, "distilled-best") == pytest.approx(0.5)
+    assert f"On MNIST the **{best}** rung scores 0.9885" in text["mnist"] and "not trained" not in text["mnist"]
+    assert "keep 50% of that gain" in text["conclusion"]
+
+
 def test_comparisons_pair_by_seed_and_skip_unknown_names():
     runs = pd.DataFrame([{"key": k, "label": k, "seed": s, "test_accuracy": a}
                          for k, accs in {"A": [0.90, 0.91, 0.92], "B": [0.89, 0.905, 0.90]}.items()

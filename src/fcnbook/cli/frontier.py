@@ -13,12 +13,12 @@ def add_parser(sub) -> None:
     """The ``frontier`` verb's parser, under the ``fcnbook`` command's subparsers ``sub``."""
     p = sub.add_parser("frontier", help="list or train the rungs of the frontier's ingredient ladder",
                        description="Without --train, list the ladder: each rung adds one ingredient to the one "
-                                   "before; then the extras (comparators, the distilled network, bf16, MNIST). With "
+                                   "before; then the extras (comparators, the distilled networks, bf16, MNIST). With "
                                    "--train RUNGS (e.g. 0-2, 0,3 or peer,distilled), train those on the "
                                    "frontier's seeds (5-9 in the full profile) and store them; stored ones are "
                                    "reused.")
     p.add_argument("--train", metavar="RUNGS", help="rungs (numbers) or extras (names) to train, e.g. 0-2, 0,3 or "
-                                                    "peer,distilled,bf16,mnist (default: train nothing)")
+                                                    "peer,distilled-best,mnist-best (default: train nothing)")
     p.add_argument("--profile", choices=["quick", "full"], default="full", help="profile (default full)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.set_defaults(subparser=p)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from fcnbook.report import ladder
 from fcnbook.report.chapters.frontier import Frontier, verdict
 
 #: How each extra is named in the figure and the tables.
-NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)", "distilled": "distilled",
-         "bf16": "label-smoothing in bf16", "mnist": "MNIST", "search": "search's recipe"}
+NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)",
+         **{name: f"{rung}, distilled" for name, rung in ladder.TEACHERS.items()},
+         "bf16": f"{ladder.TEACHER_RUNG} in bf16",
+         **{name: f"{rung} on MNIST" for name, rung in ladder.ON_MNIST.items()}, "search": "search's recipe"}
 
 
 def compute_figure(f: Frontier):

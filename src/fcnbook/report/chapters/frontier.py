@@ -137,7 +137,7 @@ def study(S: Settings) -> Frontier | None:
     points = pd.concat([table[["mean", "gflop"]], others.loc[others["dataset"] == "fashion", ["mean", "gflop"]],
                         pd.DataFrame([found] if found else [], index=["search"] if found else [],
                                      columns=["mean", "gflop"])])
-    pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), ("distilled", ladder.TEACHER_RUNG),
+    pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), *ladder.TEACHERS.items(),
              ("bf16", ladder.TEACHER_RUNG), (best, "previous"),
              *[("search", b) for b in search_against(best, table.index[0])]]
     ensembles = {name: _ensemble(records, key, seeds) for name, key in keys.items()}
@@ -182,10 +182,18 @@ def _mean_sd(runs: pd.DataFrame, key: str) -> dict:
     return {"mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc)}
 
 
-def gap_closed(f: Frontier) -> float:
-    """(distilled - teacher rung) / (its ensemble - teacher rung), test means (0 without a gap, NaN if not stored)."""
-    if "distilled" not in f.others.index or ladder.TEACHER_RUNG not in f.ensembles:
+def gap_closed(f: Frontier, name: str = "distilled") -> float:
+    """(distilled - teacher rung) / (its ensemble - teacher rung), test means, for the distilled extra ``name`` of
+    :data:`~fcnbook.report.ladder.TEACHERS` (0 without a gap, NaN if it or its teacher's ensemble is not stored)."""
+    teacher = ladder.TEACHERS[name]
+    if name not in f.others.index or teacher not in f.ensembles or teacher not in f.rungs.index:
         return float("nan")
-    one, ensemble = f.rungs.loc[ladder.TEACHER_RUNG, "mean"], f.ensembles[ladder.TEACHER_RUNG]
-    return (f.others.loc["distilled", "mean"] - one) / (ensemble - one) if ensemble > one else 0.0
+    one, ensemble = f.rungs.loc[teacher, "mean"], f.ensembles[teacher]
+    return (f.others.loc[name, "mean"] - one) / (ensemble - one) if ensemble > one else 0.0
+
+
+def taught_by(rung: str, table: dict) -> str | None:
+    """The extra of ``table`` (:data:`~fcnbook.report.ladder.TEACHERS` or :data:`~fcnbook.report.ladder.ON_MNIST`)
+    that carries ``rung``, else None."""
+    return next((name for name, r in table.items() if r == rung), None)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.report import ladder
+from fcnbook.report.chapters import frontier as fr
 from fcnbook.report.chapters.frontier import ALPHA, TARGETS, Frontier, chosen, gap_closed, search_against, verdict
 from fcnbook.report.text import p_value
 
@@ -70,17 +71,36 @@ def _search(f: Frontier, best: str) -> str:
 
 
 def _distilled(f: Frontier) -> str:
-    if not np.isfinite(share := gap_closed(f)):
-        return "The distilled network is not trained yet (`fcnbook frontier --train distilled`)."
-    d, rung = f.others.loc["distilled"], f.rungs.loc[ladder.TEACHER_RUNG]
-    ensemble = f.ensembles[ladder.TEACHER_RUNG]
-    return (f"The {{term}}`ensemble` of the **{ladder.TEACHER_RUNG}** rung's {int(rung['n'])} seeds (mean of their "
-            f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
-            f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
-            f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed scores "
-            f"{d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of {_difference(f, 'distilled', rung.name)} "
-            f"over the rung: it closes {f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap "
-            "between one network and the ensemble.")
+    """One sentence per stored distilled extra (its teacher's ensemble, what distillation kept); the best rung's
+    distillation, when it is not stored yet, named with the command that trains it."""
+    said = []
+    for name, teacher in ladder.TEACHERS.items():
+        if not np.isfinite(share := gap_closed(f, name)):
+            continue
+        d, rung, ensemble = f.others.loc[name], f.rungs.loc[teacher], f.ensembles[teacher]
+        said.append(f"The {{term}}`ensemble` of the **{teacher}** rung's {int(rung['n'])} seeds (mean of their "
+                    f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
+                    f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
+                    f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed "
+                    f"scores {d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of "
+                    f"{_difference(f, name, teacher)} over the rung: it closes "
+                    f"{f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap between one network and "
+                    "the ensemble.")
+    best = chosen(f.rungs)
+    if (name := fr.taught_by(best, ladder.TEACHERS)) and name not in f.others.index:
+        said.append(f"The **{best}** rung's ensemble distilled into one network is not trained yet "
+                    f"(`fcnbook frontier --train {name}`).")
+    return " ".join(said)
+
+
+def _mnist(f: Frontier) -> str:
+    """The stored MNIST extras, each under its rung's name; the best rung's, when not stored, named as pending."""
+    said = [f"On MNIST the **{rung}** rung scores {f.others.loc[name, 'mean']:.4f} (SD {f.others.loc[name, 'sd']:.4f}, "
+            f"n {int(f.others.loc[name, 'n'])})." for name, rung in ladder.ON_MNIST.items() if name in f.others.index]
+    best = chosen(f.rungs)
+    if (name := fr.taught_by(best, ladder.ON_MNIST)) and name not in f.others.index:
+        said.append(f"The **{best}** rung on MNIST is not trained yet (`fcnbook frontier --train {name}`).")
+    return " ".join(said)
 
 
 def _bf16(f: Frontier) -> str:
@@ -123,7 +143,8 @@ def _conclusion(f: Frontier) -> str:
             + (": " + _listed(against) + ", seed by seed." if against else "."))
     if best in f.ensembles:
         text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
-        share = gap_closed(f) if best == ladder.TEACHER_RUNG else float("nan")
+        name = fr.taught_by(best, ladder.TEACHERS)
+        share = gap_closed(f, name) if name else float("nan")
         text += ((f"; distilled back into one network they keep {share:.0%} of that gain" if share > 0 else
                   "; distilled back into one network they keep none of that gain") if np.isfinite(share) else "") + "."
     d = _pair(f, "search", best)
@@ -136,20 +157,35 @@ def _conclusion(f: Frontier) -> str:
     return text
 
 
+def _carrier(f: Frontier, best: str, table: dict) -> tuple[str | None, str]:
+    """The stored extra of ``table`` that carries the best rung, else the first stored one with a note saying
+    whose it is and how to train the best rung's; ``(None, "")`` when none is stored."""
+    mine = fr.taught_by(best, table)
+    if mine in f.others.index:
+        return mine, ""
+    other = next((name for name in table if name in f.others.index), None)
+    how = f"`fcnbook frontier --train {mine}`" if mine else "not declared"
+    note = f" (the **{table[other]}** rung's; the **{best}** rung's is not trained yet: {how})" if other else ""
+    return other, note
+
+
 def _targets(f: Frontier) -> str:
     best = chosen(f.rungs)
+    mnist, mnist_note = _carrier(f, best, ladder.ON_MNIST)
+    taught, taught_note = _carrier(f, best, ladder.TEACHERS)
     measured = {"single": f.rungs.loc[best, "mean"], "ensemble": f.ensembles.get(best),
-                "mnist": f.others.loc["mnist", "mean"] if "mnist" in f.others.index else None}
+                "mnist": f.others.loc[mnist, "mean"] if mnist else None}
     words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
     lines = []
     for name, target in TARGETS.items():
         got = measured[name]
         state = ("not trained yet" if got is None or not np.isfinite(got) else
                  f"{got:.4f}: met" if got >= target else f"{got:.4f}: missed by {target - got:.4f}")
-        lines.append(f"- {words[name]}: target {target:.3f}, {state}")
-    share = gap_closed(f)
+        lines.append(f"- {words[name]}: target {target:.3f}, {state}" + (mnist_note if name == "mnist" else ""))
+    share = gap_closed(f, taught) if taught else float("nan")
     lines.append("- the distilled network: target half the gap to its ensemble closed, " + (
-        "not trained yet" if not np.isfinite(share) else f"{share:.0%}: " + ("met" if share >= 0.5 else "missed")))
+        "not trained yet" if not np.isfinite(share) else f"{share:.0%}: " + ("met" if share >= 0.5 else "missed"))
+        + taught_note)
     return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
             f"**{best}** rung, the best by validation accuracy):\n\n" + "\n".join(lines))
 
@@ -180,9 +216,6 @@ def sentences(f: Frontier) -> dict[str, str]:
     t = f.rungs
     steps = [f"- **{name}** ({row['ingredient']}): {_gain(row)}" for name, row in t.iloc[1:].iterrows()]
     first, best = t.iloc[0], t.loc[chosen(t)]
-    mnist = (f"On MNIST the **{ladder.TEACHER_RUNG}** rung scores {f.others.loc['mnist', 'mean']:.4f} (SD "
-             f"{f.others.loc['mnist', 'sd']:.4f}, n {int(f.others.loc['mnist', 'n'])})."
-             if "mnist" in f.others.index else "The MNIST run is not trained yet (`fcnbook frontier --train mnist`).")
     return {"ladder": (f"Each rung adds one ingredient to the one before and is compared with it seed by seed "
                        f"({int(first['n'])} seeds); the {len(t) - 1} comparisons are one family, adjusted with "
                        f"Holm's method, and a change counts only when its adjusted p is below {ALPHA}.\n\n"
@@ -194,5 +227,5 @@ def sentences(f: Frontier) -> dict[str, str]:
                      + (f" The ensemble of its {int(best['n'])} seeds scores {f.ensembles[best.name]:.4f}; it is "
                         "compared only with other ensembles." if best.name in f.ensembles else "") + _drops(t, best)),
             "peer": " ".join(filter(None, [_peer(f, best.name), _search(f, best.name)])),
-            "distilled": _distilled(f), "bf16": _bf16(f), "mnist": mnist, "conclusion": _conclusion(f),
+            "distilled": _distilled(f), "bf16": _bf16(f), "mnist": _mnist(f), "conclusion": _conclusion(f),
             "targets": _targets(f), "pending": _pending(f)}
