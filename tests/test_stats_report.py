@@ -3,6 +3,7 @@ confusion matrix; and the rule that every chapter sets a single run against that
 
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,16 @@ def test_confusion_statistics():
     assert cm[1].tolist() == [0, 0.75, 0.25] and confusion_matrix(y, preds[0], 3, normalize=False)[1, 2] == 1
     assert most_confused(cm, ["a", "b", "c"], top=1).iloc[0].tolist() == ["b", "c", 0.25]
     assert per_class_accuracy(y, preds, ["a", "b", "c"]).loc["b", "accuracy (mean)"] == 0.75
+    # against sklearn's per-class recall, seed by seed; a class with no images is NaN, without a warning
+    from sklearn.metrics import recall_score
+
+    per = per_class_accuracy(y, preds, ["a", "b", "c"])
+    want = np.array([recall_score(y, p, labels=[0, 1, 2], average=None, zero_division=np.nan) for p in preds])
+    assert np.allclose(per["accuracy (mean)"], want.mean(axis=0)) and np.allclose(per["SD"], want.std(0, ddof=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        empty = per_class_accuracy([0, 0, 1], [[0, 1, 1], [0, 0, 1]], ["a", "b", "c"])
+    assert np.isnan(empty.loc["c"]).all() and empty.loc["a", "accuracy (mean)"] == 0.75
 
 
 def test_no_chapter_has_its_own_single_run_yardstick():

@@ -36,8 +36,11 @@ def most_confused(cm: np.ndarray, classes: Sequence[str], top: int = 5) -> pd.Da
 
 
 def per_class_accuracy(y_true, predictions, classes: Sequence[str]) -> pd.DataFrame:
-    """Test accuracy per class: mean and SD over runs (one prediction vector per seed)."""
+    """Test accuracy per class: mean and SD over runs (one prediction vector per seed); NaN for a class with no
+    images in ``y_true``."""
     y = np.asarray(y_true)
-    acc = np.array([[np.mean(np.asarray(p)[y == c] == c) for c in range(len(classes))] for p in predictions])
+    counts = np.bincount(y, minlength=len(classes))[: len(classes)]
+    hits = np.array([np.bincount(y[np.asarray(p) == y], minlength=len(classes))[: len(classes)] for p in predictions])
+    acc = np.divide(hits, counts, out=np.full(hits.shape, np.nan), where=counts > 0)
     sd = acc.std(axis=0, ddof=1) if len(acc) > 1 else np.full(len(classes), np.nan)
     return pd.DataFrame({"accuracy (mean)": acc.mean(axis=0), "SD": sd}, index=list(classes))
