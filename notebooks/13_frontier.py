@@ -62,7 +62,7 @@ if study is not None:
 
 # %% tags=["remove-input"]
 if study is not None and len(study.others):
-    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the study's first recipe, the distilled network, the teacher rung in bf16 and the MNIST run."))
+    display(plots.style(frontier_figures.extras_table(study), caption="The networks set beside the ladder, on the same split and seeds: the public peer's recipe, the study's first recipe, rungs distilled from their own ensembles, a rung in bf16 and rungs on MNIST (each named by its rung)."))
 
 # %% tags=["remove-input"]
 if study is not None:
