@@ -293,7 +293,10 @@ def test_conclusion_sorts_the_ingredients_by_holms_rule_and_states_the_search():
     search = {"label": "s", "epochs": 70, "key": "ks", "mean": 0.9092, "sd": 0.001, "n": 5, "gflop": 1.0}
     f = frontier.Frontier(S, rungs, pd.DataFrame(), others, (), {ladder.TEACHER_RUNG: 0.912}, comps, search)
     text = frontier_text.sentences(f)["conclusion"]
-    assert "Of the 2 ingredients trained so far, helper (+0.0060" in text and "bought points" in text
+    assert "Of the 2 ingredients, helper (+0.0060" in text and "bought points" in text  # the whole ladder
+    pending = pd.DataFrame({"ingredient": ["d"], "key": ["k3"], "gflop": [2.0], "hours": [0.4]}, index=["later"])
+    assert "Of the 2 ingredients trained so far, helper" in frontier_text.sentences(
+        frontier.Frontier(S, rungs, pending, others, (), {ladder.TEACHER_RUNG: 0.912}, comps, search))["conclusion"]
     assert f"{ladder.TEACHER_RUNG} (+0.0002, 95 % CI [-0.0010, +0.0014]) made no change" in text
     assert "cost points" not in text and "+0.0062 (95 % CI [+0.0040, +0.0080], p 0.001) against the report's" in text
     assert "peer" not in text  # not stored: not claimed

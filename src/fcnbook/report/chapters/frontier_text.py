@@ -137,7 +137,8 @@ def _conclusion(f: Frontier) -> str:
                                                      ("the public peer's recipe", _difference(f, best, "peer")),
                                                      ("the study's first recipe", _difference(f, best, "previous")))
                if d]
-    text = ((f"Of the {len(t) - 1} ingredients trained so far, " + "; ".join(filter(None, said)) + ". "
+    so_far = " trained so far" if len(f.pending) else ""  # the ladder's rungs not all stored yet
+    text = ((f"Of the {len(t) - 1} ingredients{so_far}, " + "; ".join(filter(None, said)) + ". "
              if len(t) > 1 else "") +
             f"The best network by validation accuracy, the **{best}** rung, scores {t.loc[best, 'mean']:.4f}"
             + (": " + _listed(against) + ", seed by seed." if against else "."))
