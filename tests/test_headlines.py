@@ -43,6 +43,10 @@ def test_the_findings_come_from_the_shipped_store_and_link_their_chapters(monkey
     assert (f"(`{named[found.beyond.number]}`)" in items[3]) == (found.beyond.number in named)
     best = found.frontier.rungs.loc[frontier.chosen(found.frontier.rungs), "mean"]  # chosen on validation
     assert f"{best:.4f}" in items[4] and "13_frontier" in items[4]
+    t = found.frontier.rungs  # what cost accuracy is named after what helped, both by Holm's rule
+    hurt = [n for n, r in t.iloc[1:].iterrows() if frontier.verdict(r["p_holm"], r["gain"]) == "hurts"]
+    assert all(n in items[4].split("helped by Holm's rule")[1] for n in hurt)
+    assert ("so far" in items[4]) == (len(found.frontier.pending) > 0)
     assert f"{found.summary.mnist.mean():.4f}" in items[5]  # its test accuracies by seed
 
 

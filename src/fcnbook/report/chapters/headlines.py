@@ -141,12 +141,15 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the target."""
     t = f.rungs
     first, best = t.iloc[0], t.loc[frontier.chosen(t)]
-    helped = [n for n, row in t.iloc[1:].iterrows() if frontier.verdict(row["p_holm"], row["gain"]) == "helps"]
+    said = {v: [n for n, row in t.iloc[1:].iterrows() if frontier.verdict(row["p_holm"], row["gain"]) == v]
+            for v in ("helps", "hurts")}
+    so_far = " so far" if len(f.pending) else ""  # rungs still to train
     text = (f"- **How far one fully connected network goes.** Adding one ingredient at a time to the report's tuned "
-            f"network, on fresh seeds 5-9, the best single network so far by validation accuracy (the "
+            f"network, on fresh seeds 5-9, the best single network{so_far} by validation accuracy (the "
             f"**{best.name}** rung) scores {best['mean']:.4f} (SD {best['sd']:.4f}), "
             f"{best['mean'] - first['mean']:+.4f} over the report's network as its code ran it; of the "
-            f"{len(t) - 1} ingredients trained so far, {', '.join(helped) if helped else 'none'} helped by Holm's rule")
+            f"{len(t) - 1} ingredients trained{so_far}, {', '.join(said['helps']) or 'none'} helped by Holm's rule"
+            + (f" and {', '.join(said['hurts'])} cost accuracy" if said["hurts"] else ""))
     if "peer" in f.others.index:
         text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
     target = frontier.TARGETS["single"]
