@@ -13,7 +13,7 @@ import pandas as pd
 from fcnbook.report import ladder
 from fcnbook.report.chapters import frontier as fr
 from fcnbook.report.chapters.frontier import ALPHA, TARGETS, Frontier, chosen, gap_closed, search_against, verdict
-from fcnbook.report.text import p_value
+from fcnbook.report.text import and_, p_value
 
 
 def _gain(row) -> str:
@@ -118,10 +118,6 @@ def _bf16(f: Frontier) -> str:
             "time; the ladder stays in float32 so that neighbouring rungs differ by one ingredient).")
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _conclusion(f: Frontier) -> str:
     """What the chapter found so far, in one paragraph: what each ingredient buys by Holm's rule, the best network
     against the report, the peer and the study's first recipe, the ensemble and its distillation, the search."""
@@ -129,9 +125,9 @@ def _conclusion(f: Frontier) -> str:
     words = {v: [f"{n} ({row['gain']:+.4f}, 95 % CI [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}])"
                  for n, row in t.iloc[1:].iterrows() if verdict(row["p_holm"], row["gain"]) == v]
              for v in ("helps", "hurts", "no detectable change")}
-    said = [f"{_listed(words['helps'])} bought points" if words["helps"] else "",
-            f"{_listed(words['hurts'])} cost points" if words["hurts"] else "",
-            f"{_listed(words['no detectable change'])} made no change the seeds can detect"
+    said = [f"{and_(words['helps'])} bought points" if words["helps"] else "",
+            f"{and_(words['hurts'])} cost points" if words["hurts"] else "",
+            f"{and_(words['no detectable change'])} made no change the seeds can detect"
             if words["no detectable change"] else ""]
     against = [f"{d} against {name}" for name, d in (("the report's network", _difference(f, best, t.index[0])),
                                                      ("the public peer's recipe", _difference(f, best, "peer")),
@@ -141,7 +137,7 @@ def _conclusion(f: Frontier) -> str:
     text = ((f"Of the {len(t) - 1} ingredients{so_far}, " + "; ".join(filter(None, said)) + ". "
              if len(t) > 1 else "") +
             f"The best network by validation accuracy, the **{best}** rung, scores {t.loc[best, 'mean']:.4f}"
-            + (": " + _listed(against) + ", seed by seed." if against else "."))
+            + (": " + and_(against) + ", seed by seed." if against else "."))
     if best in f.ensembles:
         text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
         name = fr.taught_by(best, ladder.TEACHERS)

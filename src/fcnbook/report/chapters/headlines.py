@@ -20,6 +20,7 @@ import pandas as pd
 from fcnbook.report import experiments, paper
 from fcnbook.report.chapters import beyond, frontier, protocol, summary
 from fcnbook.report.settings import Settings, Stored
+from fcnbook.report.text import and_
 from fcnbook.stats import verdicts as v
 from fcnbook.stats.prediction import single_run
 from fcnbook.store.frames import MissingRuns
@@ -148,8 +149,8 @@ def frontier_bullet(f: frontier.Frontier) -> str:
             f"network, on fresh seeds 5-9, the best single network{so_far} by validation accuracy (the "
             f"**{best.name}** rung) scores {best['mean']:.4f} (SD {best['sd']:.4f}), "
             f"{best['mean'] - first['mean']:+.4f} over the report's network as its code ran it; of the "
-            f"{len(t) - 1} ingredients trained{so_far}, {', '.join(said['helps']) or 'none'} helped by Holm's rule"
-            + (f" and {', '.join(said['hurts'])} cost accuracy" if said["hurts"] else ""))
+            f"{len(t) - 1} ingredients trained{so_far}, {and_(said['helps']) or 'none'} helped by Holm's rule"
+            + (f"; {and_(said['hurts'])} cost accuracy" if said["hurts"] else ""))
     if "peer" in f.others.index:
         text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
     target = frontier.TARGETS["single"]
