@@ -54,6 +54,14 @@ def verdict(p_holm: float, gain: float) -> str:
     return "helps" if gain > 0 else "hurts"
 
 
+def by_verdict(table: pd.DataFrame) -> dict[str, list[str]]:
+    """The rungs after the first, by :func:`verdict` (``helps``, ``hurts``, ``no detectable change``), in order."""
+    out: dict[str, list[str]] = {"helps": [], "hurts": [], "no detectable change": []}
+    for name, row in table.iloc[1:].iterrows():
+        out[verdict(row["p_holm"], row["gain"])].append(name)
+    return out
+
+
 def rung_table(rungs: list, runs: pd.DataFrame) -> pd.DataFrame:
     """Per rung: validation and test accuracy over seeds, the paired gain over the rung before (95 % CI, p, Holm's
     p), counted compute and the measured hours of all its seeds (each record holds its share of its stack's)."""

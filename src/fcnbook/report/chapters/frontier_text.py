@@ -11,8 +11,17 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.report import ladder
-from fcnbook.report.chapters import frontier as fr
-from fcnbook.report.chapters.frontier import ALPHA, TARGETS, Frontier, chosen, gap_closed, search_against, verdict
+from fcnbook.report.chapters.frontier import (
+    ALPHA,
+    TARGETS,
+    Frontier,
+    by_verdict,
+    chosen,
+    gap_closed,
+    search_against,
+    taught_by,
+    verdict,
+)
 from fcnbook.report.text import and_, p_value
 
 
@@ -86,9 +95,8 @@ def _distilled(f: Frontier) -> str:
                     f"{_difference(f, name, teacher)} over the rung: it closes "
                     f"{f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap between one network and "
                     "the ensemble.")
-    best = chosen(f.rungs)
-    if (name := fr.taught_by(best, ladder.TEACHERS)) and name not in f.others.index:
-        said.append(f"The **{best}** rung's ensemble distilled into one network is not trained yet "
+    if name := _best_untrained(f, ladder.TEACHERS):
+        said.append(f"The **{chosen(f.rungs)}** rung's ensemble distilled into one network is not trained yet "
                     f"(`fcnbook frontier --train {name}`).")
     return " ".join(said)
 
@@ -97,10 +105,15 @@ def _mnist(f: Frontier) -> str:
     """The stored MNIST extras, each under its rung's name; the best rung's, when not stored, named as pending."""
     said = [f"On MNIST the **{rung}** rung scores {f.others.loc[name, 'mean']:.4f} (SD {f.others.loc[name, 'sd']:.4f}, "
             f"n {int(f.others.loc[name, 'n'])})." for name, rung in ladder.ON_MNIST.items() if name in f.others.index]
-    best = chosen(f.rungs)
-    if (name := fr.taught_by(best, ladder.ON_MNIST)) and name not in f.others.index:
-        said.append(f"The **{best}** rung on MNIST is not trained yet (`fcnbook frontier --train {name}`).")
+    if name := _best_untrained(f, ladder.ON_MNIST):
+        said.append(f"The **{chosen(f.rungs)}** rung on MNIST is not trained yet (`fcnbook frontier --train {name}`).")
     return " ".join(said)
+
+
+def _best_untrained(f: Frontier, table: dict) -> str | None:
+    """The extra of ``table`` that carries the best rung when it is declared but not stored, else None."""
+    name = taught_by(chosen(f.rungs), table)
+    return name if name and name not in f.others.index else None
 
 
 def _bf16(f: Frontier) -> str:
@@ -122,9 +135,8 @@ def _conclusion(f: Frontier) -> str:
     """What the chapter found so far, in one paragraph: what each ingredient buys by Holm's rule, the best network
     against the report, the peer and the study's first recipe, the ensemble and its distillation, the search."""
     t, best = f.rungs, chosen(f.rungs)
-    words = {v: [f"{n} ({row['gain']:+.4f}, 95 % CI [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}])"
-                 for n, row in t.iloc[1:].iterrows() if verdict(row["p_holm"], row["gain"]) == v]
-             for v in ("helps", "hurts", "no detectable change")}
+    words = {v: [f"{n} ({t.loc[n, 'gain']:+.4f}, 95 % CI [{t.loc[n, 'ci_low']:+.4f}, {t.loc[n, 'ci_high']:+.4f}])"
+                 for n in names] for v, names in by_verdict(t).items()}
     said = [f"{and_(words['helps'])} bought points" if words["helps"] else "",
             f"{and_(words['hurts'])} cost points" if words["hurts"] else "",
             f"{and_(words['no detectable change'])} made no change the seeds can detect"
@@ -140,7 +152,7 @@ def _conclusion(f: Frontier) -> str:
             + (": " + and_(against) + ", seed by seed." if against else "."))
     if best in f.ensembles:
         text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
-        name = fr.taught_by(best, ladder.TEACHERS)
+        name = taught_by(best, ladder.TEACHERS)
         share = gap_closed(f, name) if name else float("nan")
         text += ((f"; distilled back into one network they keep {share:.0%} of that gain" if share > 0 else
                   "; distilled back into one network they keep none of that gain") if np.isfinite(share) else "") + "."
@@ -157,7 +169,7 @@ def _conclusion(f: Frontier) -> str:
 def _carrier(f: Frontier, best: str, table: dict) -> tuple[str | None, str]:
     """The stored extra of ``table`` that carries the best rung, else the first stored one with a note saying
     whose it is and how to train the best rung's; ``(None, "")`` when none is stored."""
-    mine = fr.taught_by(best, table)
+    mine = taught_by(best, table)
     if mine in f.others.index:
         return mine, ""
     other = next((name for name in table if name in f.others.index), None)

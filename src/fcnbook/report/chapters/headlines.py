@@ -142,8 +142,7 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the target."""
     t = f.rungs
     first, best = t.iloc[0], t.loc[frontier.chosen(t)]
-    said = {v: [n for n, row in t.iloc[1:].iterrows() if frontier.verdict(row["p_holm"], row["gain"]) == v]
-            for v in ("helps", "hurts")}
+    said = frontier.by_verdict(t)
     so_far = " so far" if len(f.pending) else ""  # rungs still to train
     text = (f"- **How far one fully connected network goes.** Adding one ingredient at a time to the report's tuned "
             f"network, on fresh seeds 5-9, the best single network{so_far} by validation accuracy (the "
