@@ -76,7 +76,7 @@ if study is not None:
 
 # %% tags=["remove-input"]
 if study is not None and study.ensembles:
-    display(plots.style(frontier_figures.ensembles_table(study), caption="Test accuracy of each stored ensemble of five seeds (mean of their softmax outputs) beside the mean of its five networks."))
+    display(plots.style(frontier_figures.ensembles_table(study), caption="Test accuracy of each stored ensemble of five seeds (mean of their softmax outputs) beside the mean of its five networks, with its data set: the FashionMNIST ensembles first, then MNIST."))
 
 # %% [markdown]
 # ## Conclusion

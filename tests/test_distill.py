@@ -176,6 +176,20 @@ def test_runner_trains_a_missing_teacher_first_and_stores_its_weights(synthetic_
     assert trained[-1] == (other.key(), [2], False) and len(trained) == 4
 
 
+def test_runner_keeps_weights_when_asked_so_a_later_student_needs_no_retraining(synthetic_store, tmp_path):
+    """``keep_weights=True`` (how ``fcnbook frontier`` trains every rung) stores each trained seed's final weights:
+    a student asked for later reads them and trains only itself."""
+    splits, trained = synthetic_store
+    runner.run(TEACHER, [0, 1], progress=False, keep_weights=True)
+    assert trained == [(TEACHER.key(), [0, 1], True)]
+    for seed in (0, 1):
+        assert weights.path(TEACHER, seed, tmp_path).exists()
+    student = RunConfig(hidden=(32,), batch_size=100, epochs=2, teacher=TEACHER.key(), teacher_seeds=(0, 1),
+                        distill_weight=0.5)
+    runner.run(student, [2], progress=False)
+    assert trained[1:] == [(student.key(), [2], False)]
+
+
 def test_runner_refuses_an_unknown_teacher_before_training(synthetic_store, tmp_path):
     _, trained = synthetic_store
     student = RunConfig(hidden=(32,), epochs=1, teacher="0123456789abcdef", distill_weight=0.5)

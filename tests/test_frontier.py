@@ -228,6 +228,21 @@ def test_distilled_sentence_states_the_share_of_the_gap_closed():
     assert table.loc[ladder.TEACHER_RUNG, "ensemble - mean"] == pytest.approx(0.006)
 
 
+def test_ensembles_table_names_each_data_set_and_lists_fashion_first():
+    """An MNIST run's ensemble is listed after the FashionMNIST ones and labelled with its data set, so no reader
+    compares it with them."""
+    from fcnbook.report.frontier_figures import NAMES, ensembles_table
+
+    rungs = pd.DataFrame({"mean": [0.90, 0.91]}, index=["report", "width"])
+    others = pd.DataFrame({"dataset": ["mnist", "fashion"], "mean": [0.987, 0.905]}, index=["mnist-best", "peer"])
+    f = frontier.Frontier(experiments.settings("full"), rungs, pd.DataFrame(), others, (),
+                          {"report": 0.905, "mnist-best": 0.99, "width": 0.918, "peer": 0.91}, pd.DataFrame())
+    t = ensembles_table(f)
+    assert list(t.index) == ["report", "width", NAMES["peer"], NAMES["mnist-best"]]
+    assert t["data set"].tolist() == ["FashionMNIST"] * 3 + ["MNIST"]
+    assert t.loc[NAMES["mnist-best"], "ensemble - mean"] == pytest.approx(0.003)
+
+
 def test_extras_table_keeps_each_row_with_its_name():
     from fcnbook.report.frontier_figures import NAMES, extras_table
 

@@ -2,6 +2,8 @@
 
 Each rung trains on the frontier's fresh seeds through the run store's runner, so a rung is trained once, resumes
 from its epoch checkpoint when interrupted, and is reused by whoever asks next (the frontier chapter included).
+Every rung trained here keeps its seeds' final weights (under the results folder, ignored by git), so any rung can
+later teach a distilled network without being trained again.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def run(args, parser) -> int:
     interrupts.one_line_cache_warnings()
     for i in chosen:
         name, config = (i, extras[i]) if isinstance(i, str) else (f"rung {i} {rungs[i].name}", rungs[i].config)
-        res = runner.run([config], ladder.seeds(S), device=args.device, progress=False,
+        res = runner.run([config], ladder.seeds(S), device=args.device, progress=False, keep_weights=True,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
         acc = res.runs.loc[res.runs["key"] == config.key(), "test_accuracy"].astype(float)
         print(f"{name}: test accuracy {acc.mean():.4f} (SD {acc.std(ddof=1):.4f}, n {len(acc)})")

@@ -79,10 +79,24 @@ def _ci(row) -> str:
 
 
 def ensembles_table(f: Frontier) -> pd.DataFrame:
-    """Every stored ensemble of five (mean of the seeds' probabilities) beside the mean of its single networks:
-    ensembles are compared with ensembles only."""
+    """Every stored ensemble of five (mean of the seeds' probabilities) beside the mean of its single networks, with
+    its data set (FashionMNIST rows first): ensembles are compared with ensembles only, on one data set."""
     single = pd.concat([f.rungs["mean"], f.others["mean"]] + ([pd.Series({"search": f.search["mean"]})] if f.search
                                                                else []))
-    rows = [{"ensemble of": NAMES.get(n, n), "ensemble test acc.": acc, "its networks' mean": single[n],
-             "ensemble - mean": acc - single[n]} for n, acc in f.ensembles.items()]
-    return pd.DataFrame(rows).set_index("ensemble of")
+    rows = [{"ensemble of": NAMES.get(n, n), "data set": _dataset(f, n), "ensemble test acc.": acc,
+             "its networks' mean": single[n], "ensemble - mean": acc - single[n]} for n, acc in f.ensembles.items()]
+    table = pd.DataFrame(rows)
+    if len(table):  # a stable sort keeps the ladder's order within each data set
+        table = table.sort_values("data set", key=lambda d: d != DATASETS["fashion"], kind="stable")
+    return table.set_index("ensemble of")
+
+
+#: How a data set is named in the tables.
+DATASETS = {"fashion": "FashionMNIST", "mnist": "MNIST"}
+
+
+def _dataset(f: Frontier, name: str) -> str:
+    """The data set of a rung (always FashionMNIST), an extra or the search's recipe (FashionMNIST)."""
+    if name in f.others.index and "dataset" in f.others:
+        return DATASETS.get(f.others.loc[name, "dataset"], f.others.loc[name, "dataset"])
+    return DATASETS["fashion"]

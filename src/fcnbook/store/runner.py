@@ -36,7 +36,8 @@ class Interrupted(KeyboardInterrupt):
 
 def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, device: str = "auto",
         progress: bool = True, root: Path | None = None, log: Callable[[str], None] | None = None,
-        evaluate_test: bool = True, on_epoch: Callable | None = None) -> Results | list[dict]:
+        evaluate_test: bool = True, on_epoch: Callable | None = None,
+        keep_weights: bool = False) -> Results | list[dict]:
     """Results of every (config, seed), training only what the store does not already hold.
 
     The missing seeds of one configuration are trained together as one stacked network
@@ -64,6 +65,10 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
     on_epoch : callable, optional
         Passed to :func:`fcnbook.training.fit.fit` (a study's pruning hook); an exception it raises propagates, and the
         configuration's checkpoint is deleted first.
+    keep_weights : bool
+        Store the final weights of every seed trained here (:mod:`fcnbook.store.weights`, under the results
+        folder), so that a later run can use them as a teacher without training them again. Seeds reused from the
+        store are not retrained for their weights (a distilled run trains a teacher's missing weights itself).
 
     Raises
     ------
@@ -99,7 +104,7 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
                         _check_precision(config, device)
                         t0 = time.perf_counter()
                         resumed = _train(config, missing, splits, root, device, progress, evaluate_test, on_epoch,
-                                         known=known, log=log)
+                                         keep_weights=keep_weights, known=known, log=log)
                         have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                         note = f" (resumed from the checkpoint at epoch {resumed})" if resumed else ""
                         log(f"trained {config.label()}: {len(missing)} seed(s) in "
