@@ -56,7 +56,9 @@ def test_each_rung_adds_exactly_its_ingredient():
     for (name, _, changes), before, after in zip(ladder.STEPS[1:], rungs[:-1], rungs[1:], strict=True):
         moved = {f for f in before.config.to_dict() if before.config.to_dict()[f] != after.config.to_dict()[f]}
         assert moved == set(changes), name
-    assert rungs[ladder.STEPS.index(next(s for s in ladder.STEPS if s[0] == "long"))].config.epochs == 200
+    long = rungs[ladder.STEPS.index(next(s for s in ladder.STEPS if s[0] == "long"))]
+    assert long.config.epochs == 200 and long.ingredient == "long training: 200 epochs instead of 70"
+    assert all("{" not in r.ingredient for r in rungs + ladder.ladder(experiments.settings("quick")))
     assert len({r.config.key() for r in rungs}) == len(rungs)
     assert ladder.seeds(S) == (5, 6, 7, 8, 9) and not set(ladder.seeds(S)) & set(S.seeds)  # fresh seeds
 

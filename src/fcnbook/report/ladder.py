@@ -64,7 +64,8 @@ class Rung:
     config: RunConfig
 
 
-#: (name, ingredient, changes from the rung before). ``long`` is replaced by the profile's long-training epochs.
+#: (name, ingredient, changes from the rung before). ``long`` is replaced by the profile's long-training epochs
+#: (``{epochs}`` in the words; ``{before}``: the rung before's).
 STEPS: tuple[tuple[str, str, dict], ...] = (
     ("report", "the report's tuned 700-200-50 network as its code ran it (RMSProp 1e-4, dropout 0.15)", {}),
     ("adamw-onecycle", "AdamW (weight decay 0.05) with a one-cycle schedule peaking at 2e-3",
@@ -72,10 +73,10 @@ STEPS: tuple[tuple[str, str, dict], ...] = (
     ("batch-norm", "batch norm after every hidden Linear", {"batch_norm": True}),
     ("label-smoothing", "label smoothing 0.1", {"label_smoothing": 0.1}),
     ("shift-flip", "random shifts of up to 2 px and horizontal flips", {"augment": "shift_flip"}),
-    ("long", "long training", {"epochs": "long"}),
-    ("ema", "an exponential moving average of the weights (decay 0.999)", {"ema": 0.999}),
+    ("long", "long training: {epochs} epochs instead of {before}", {"epochs": "long"}),
+    ("ema", "an exponential moving average of the weights, decay 0.999", {"ema": 0.999}),
     ("width", "two hidden layers of 1024", {"hidden": (1024, 1024)}),
-    ("erasing", "random erasing (probability 0.25)", {"erase": 0.25}),
+    ("erasing", "random erasing, probability 0.25", {"erase": 0.25}),
 )
 
 
@@ -93,6 +94,7 @@ def ladder(S: Settings, dataset: str = "fashion") -> list[Rung]:
             changes["augment"] = "shift"  # a mirrored digit is another symbol
         if S.precision == "bf16":
             changes.setdefault("precision", "bf16")
+        ingredient = ingredient.format(epochs=changes.get("epochs"), before=config.epochs)
         config = config.replace(**changes)
         rungs.append(Rung(name, ingredient, config))
     return rungs

@@ -64,7 +64,7 @@ def _search(f: Frontier, best: str) -> str:
         f"were re-scored) scores {f.others.loc['previous', 'mean']:.4f} here; the **{best}** rung minus it: "
         f"{_difference(f, best, 'previous')}. ")
     if f.search is None:
-        return previous + ("The validation-only search of {doc}`07b_beyond` has not yet chosen a recipe and tested it "
+        return previous + ("The {doc}`validation-only search <07b_beyond>` has not yet chosen a recipe and tested it "
                            "on these seeds (`fcnbook tune --select fashion`).")
     s, report = f.search, f.rungs.index[0]
     against = [(b, _difference(f, "search", b)) for b in search_against(best, report)]
@@ -72,7 +72,7 @@ def _search(f: Frontier, best: str) -> str:
     listed = "; ".join(f"{named[b]} {d}" for b, d in against if d)
     d = _pair(f, "search", best)
     return previous + (
-            f"The validation-only search of {{doc}}`07b_beyond` chose {s['label']} ({s['epochs']} epochs), which "
+            f"The {{doc}}`validation-only search <07b_beyond>` chose {s['label']} ({s['epochs']} epochs), which "
             f"scores {s['mean']:.4f} (SD {s['sd']:.4f}) on the same seeds. The recipe minus each network it is "
             f"measured against, seed by seed: {listed}. Against the **{best}** rung: "
             + ("the ladder's network is the better one." if d["ci_high"] < 0 else
