@@ -34,10 +34,9 @@ class Interrupted(KeyboardInterrupt):
     """Training was stopped (SIGINT, or SIGTERM turned into an interrupt); ``str()`` says what was kept."""
 
 
-def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, device: str = "auto",
-        progress: bool = True, root: Path | None = None, log: Callable[[str], None] | None = None,
-        evaluate_test: bool = True, on_epoch: Callable | None = None,
-        keep_weights: bool = False) -> Results | list[dict]:
+def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, device: str = "auto", progress: bool = True,
+        root: Path | None = None, log: Callable[[str], None] | None = None, evaluate_test: bool = True,
+        on_epoch: Callable | None = None, keep_weights: bool = False) -> Results | list[dict]:
     """Results of every (config, seed), training only what the store does not already hold.
 
     The missing seeds of one configuration are trained together as one stacked network
@@ -66,9 +65,8 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
         Passed to :func:`fcnbook.training.fit.fit` (a study's pruning hook); an exception it raises propagates, and the
         configuration's checkpoint is deleted first.
     keep_weights : bool
-        Store the final weights of every seed trained here (:mod:`fcnbook.store.weights`, under the results
-        folder), so that a later run can use them as a teacher without training them again. Seeds reused from the
-        store are not retrained for their weights (a distilled run trains a teacher's missing weights itself).
+        Also store the final weights of every seed trained here (:mod:`fcnbook.store.weights`), so that a later
+        run can use them as a teacher without training them again; reused seeds are not retrained for them.
 
     Raises
     ------
@@ -84,10 +82,7 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
     seeds = check_seeds(list(seeds))
     log = log or (lambda msg: None)
     root = Path(root or results_dir())
-    known = {c.key(): c for c in configs}
-    for config in configs:  # every teacher (and its teacher...) must be known before anything is trained
-        while config.teacher:
-            config = known.setdefault(config.teacher, _teacher_config(config.teacher, known, root))
+    known = _known(configs, root)
     records, stored = [], 0
     for config in dict.fromkeys(configs):  # unique, in order
         try:
@@ -119,6 +114,16 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
             raise Interrupted(_kept(config, seeds, stored, root)) from None
         records.extend(have[s] for s in seeds)
     return Results.from_records(records) if evaluate_test else records
+
+
+def _known(configs: list[RunConfig], root: Path) -> dict[str, RunConfig]:
+    """The configurations asked for and every teacher (and its teacher...) by key, found before anything is trained
+    (``ValueError`` for a teacher neither asked for nor stored)."""
+    known = {c.key(): c for c in configs}
+    for config in configs:
+        while config.teacher:
+            config = known.setdefault(config.teacher, _teacher_config(config.teacher, known, root))
+    return known
 
 
 def _check_precision(config: RunConfig, device: str) -> None:
