@@ -323,3 +323,9 @@ def test_conclusion_sorts_the_ingredients_by_holms_rule_and_states_the_search():
     assert "peer" not in text  # not stored: not claimed
     assert "they keep none of that gain" in text  # (0.9062 - 0.9062) / (0.912 - 0.9062) = 0
     assert "found a better network than the ladder (+0.0030" in text
+
+
+def test_against_target_says_met_missed_by_how_much_or_not_trained():
+    assert frontier.against_target(0.9163, "single") == "met" and frontier.against_target(0.915, "single") == "met"
+    assert frontier.against_target(0.9186, "ensemble") == "missed by 0.0014"
+    assert frontier.against_target(None, "mnist") == frontier.against_target(np.nan, "mnist") == "not trained yet"

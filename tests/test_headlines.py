@@ -9,7 +9,7 @@ import pytest
 
 from fcnbook.book import sections
 from fcnbook.paths import data_dir
-from fcnbook.report import paper
+from fcnbook.report import ladder, paper
 from fcnbook.report.chapters import beyond, frontier, headlines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +47,12 @@ def test_the_findings_come_from_the_shipped_store_and_link_their_chapters(monkey
     hurt = [n for n, r in t.iloc[1:].iterrows() if frontier.verdict(r["p_holm"], r["gain"]) == "hurts"]
     assert all(n in items[4].split("helped by Holm's rule")[1] for n in hurt)
     assert ("so far" in items[4]) == (len(found.frontier.pending) > 0)
+    f, rung = found.frontier, frontier.chosen(found.frontier.rungs)  # each target stated with its stored figure
+    assert f"one network {best:.4f} (target 0.915, {frontier.against_target(best, 'single')})" in items[4]
+    assert f"the ensemble of its seeds {f.ensembles[rung]:.4f} (target 0.920, " in items[4]
+    mnist = f.others.loc[frontier.taught_by(rung, ladder.ON_MNIST), "mean"]
+    state = frontier.against_target(mnist, "mnist")
+    assert f"the same network on MNIST {mnist:.4f} (target 0.988, {state})" in items[4]
     assert f"{found.summary.mnist.mean():.4f}" in items[5]  # its test accuracies by seed
 
 

@@ -205,3 +205,11 @@ def taught_by(rung: str, table: dict) -> str | None:
     that carries ``rung``, else None."""
     return next((name for name, r in table.items() if r == rung), None)
 
+
+def against_target(got: float | None, name: str) -> str:
+    """``got`` against :data:`TARGETS` ``[name]`` in words: ``"met"``, ``"missed by 0.0014"`` or ``"not trained
+    yet"`` (None or NaN)."""
+    target = TARGETS[name]
+    if got is None or not np.isfinite(got):
+        return "not trained yet"
+    return "met" if got >= target else f"missed by {target - got:.4f}"

@@ -15,6 +15,7 @@ from fcnbook.report.chapters.frontier import (
     ALPHA,
     TARGETS,
     Frontier,
+    against_target,
     by_verdict,
     chosen,
     gap_closed,
@@ -195,10 +196,10 @@ def _targets(f: Frontier) -> str:
     words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
     lines = []
     for name, target in TARGETS.items():
-        got = measured[name]
-        state = ("not trained yet" if got is None or not np.isfinite(got) else
-                 f"{got:.4f}: met" if got >= target else f"{got:.4f}: missed by {target - got:.4f}")
-        lines.append(f"- {words[name]}: target {target:.3f}, {state}" + (mnist_note if name == "mnist" else ""))
+        got, state = measured[name], against_target(measured[name], name)
+        lines.append(f"- {words[name]}: target {target:.3f}, " + (state if state == "not trained yet" else
+                                                                  f"{got:.4f}: {state}")
+                     + (mnist_note if name == "mnist" else ""))
     share = gap_closed(f, taught) if taught else float("nan")
     lines.append("- the distilled network: target half the gap to its ensemble closed, " + (
         "not trained yet" if not np.isfinite(share) else f"{share:.0%}: " + ("met" if share >= 0.5 else "missed"))
