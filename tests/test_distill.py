@@ -190,6 +190,24 @@ def test_runner_keeps_weights_when_asked_so_a_later_student_needs_no_retraining(
     assert trained[1:] == [(student.key(), [2], False)]
 
 
+def test_an_interrupt_while_the_teacher_trains_names_the_teachers_checkpoint(synthetic_store, tmp_path, monkeypatch):
+    """The teacher is trained inside the student's turn: what an interrupt kept names the teacher's epoch
+    checkpoint (the student has none yet), and the same call then resumes the teacher and trains the student."""
+    from synthetic import stop_after_checkpoint
+
+    student = RunConfig(hidden=(32,), batch_size=100, epochs=2, teacher=TEACHER.key(), teacher_seeds=(0, 1),
+                        distill_weight=0.5)
+    runner.run(TEACHER, [2], progress=False)  # stored, so the student finds its teacher; seeds 0-1 are not
+    with monkeypatch.context() as m:
+        stop_after_checkpoint(m, 1)
+        with pytest.raises(runner.Interrupted) as stop:
+            runner.run(student, [2], progress=False)
+    assert str(stop.value) == (f"{TEACHER.label()} has its epoch checkpoint at epoch 1 of 2; every stored record is "
+                               f"kept under {tmp_path}")
+    runner.run(student, [2], progress=False)
+    assert store.record_path(student, 2, tmp_path).exists() and weights.path(TEACHER, 1, tmp_path).exists()
+
+
 def test_runner_refuses_an_unknown_teacher_before_training(synthetic_store, tmp_path):
     _, trained = synthetic_store
     student = RunConfig(hidden=(32,), epochs=1, teacher="0123456789abcdef", distill_weight=0.5)

@@ -329,3 +329,17 @@ def test_against_target_says_met_missed_by_how_much_or_not_trained():
     assert frontier.against_target(0.9163, "single") == "met" and frontier.against_target(0.915, "single") == "met"
     assert frontier.against_target(0.9186, "ensemble") == "missed by 0.0014"
     assert frontier.against_target(None, "mnist") == frontier.against_target(np.nan, "mnist") == "not trained yet"
+
+
+def test_an_interrupted_frontier_run_says_what_the_runner_kept(capsys):
+    """``fcnbook frontier --train`` runs for hours: Ctrl-C ends it with the runner's line of what was kept (as
+    ``fcnbook train`` does), not a bare 'interrupted'."""
+    from argparse import Namespace
+
+    from fcnbook.cli import interrupts
+    from fcnbook.store.runner import Interrupted
+
+    kept = "1024-1024 adamw has its epoch checkpoint at epoch 17 of 200; every stored record is kept under results"
+    assert interrupts.interrupted(Namespace(verb="frontier"), Interrupted(kept)) == 130
+    assert capsys.readouterr().err == (f"fcnbook frontier: interrupted; kept: {kept}; run the same command again to "
+                                       "continue from there\n")

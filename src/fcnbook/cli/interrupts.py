@@ -1,4 +1,4 @@
-"""How the long-running commands (``fcnbook train``, ``fcnbook book``, ``fcnbook tune``) end when they are stopped.
+"""How the long-running commands (``fcnbook train``, ``frontier``, ``book``, ``tune``) end when they are stopped.
 
 Ctrl-C (SIGINT) and SIGTERM end them with one line saying what was kept and how to continue, and exit
 status 130 or 143; every stored record and the interrupted configuration's epoch checkpoint stay, and the same
@@ -74,9 +74,9 @@ def interrupted(args, exc: KeyboardInterrupt) -> int:
 
     code = 128 + signals.stopped_by()
     again = "run the same command again to continue"
-    if args.verb == "train":
+    if args.verb in ("train", "frontier"):  # the runner's Interrupted says what was kept
         kept = str(exc) or f"every stored record and epoch checkpoint under {results_dir()}"
-        print(f"fcnbook train: interrupted; kept: {kept}; {again} from there", file=sys.stderr)
+        print(f"fcnbook {args.verb}: interrupted; kept: {kept}; {again} from there", file=sys.stderr)
     elif args.verb == "book":
         print(f"fcnbook book: interrupted; kept: the sections executed so far, every stored run record and the "
               f"interrupted configuration's epoch checkpoint (under {results_dir()}); {again}: stored runs are "

@@ -111,7 +111,7 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
             else:
                 log(f"reused {config.label()}: {len(seeds)} seed(s) from the store")
         except KeyboardInterrupt:
-            raise Interrupted(_kept(config, seeds, stored, root)) from None
+            raise Interrupted(_kept(config, seeds, stored, root, known)) from None
         records.extend(have[s] for s in seeds)
     return Results.from_records(records) if evaluate_test else records
 
@@ -231,12 +231,13 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
     return distill.teacher_log_probs(model, splits.x_train.to(dev), config.distill_temperature)
 
 
-def _kept(config: RunConfig, seeds: Sequence[int], stored: int, root: Path) -> str:
-    """What an interruption while working on ``config`` leaves behind, in one line."""
+def _kept(config: RunConfig, seeds: Sequence[int], stored: int, root: Path, known: dict | None = None) -> str:
+    """What an interruption while working on ``config`` (or on its teacher, trained first) leaves behind, in one
+    line."""
     done = f"{stored} configuration(s) trained and stored in this run; " if stored else ""
-    epochs = [e for p in ckpt.existing(config, root) if (e := ckpt.saved_epoch(p)) is not None]
-    if epochs:
-        now = f"{config.label()} has its epoch checkpoint at epoch {max(epochs)} of {config.epochs}"
-    else:
-        now = f"{config.label()} had not completed an epoch (no checkpoint)"
-    return f"{done}{now}; every stored record is kept under {root}"
+    teacher = (known or {}).get(config.teacher)
+    now = [f"{c.label()} has its epoch checkpoint at epoch {max(epochs)} of {c.epochs}"
+           for c in (teacher, config) if c is not None
+           if (epochs := [e for p in ckpt.existing(c, root) if (e := ckpt.saved_epoch(p)) is not None])]
+    now = now or [f"{config.label()} had not completed an epoch (no checkpoint)"]
+    return f"{done}{'; '.join(now)}; every stored record is kept under {root}"
