@@ -14,6 +14,8 @@ NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (69
          **{name: f"{rung}, distilled" for name, rung in ladder.TEACHERS.items()},
          "bf16": f"{ladder.TEACHER_RUNG} in bf16",
          **{name: f"{rung} on MNIST" for name, rung in ladder.ON_MNIST.items()}, "search": "search's recipe"}
+#: How a data set is named in the tables.
+DATASETS = {"fashion": "FashionMNIST", "mnist": "MNIST"}
 
 
 def compute_figure(f: Frontier):
@@ -89,10 +91,6 @@ def ensembles_table(f: Frontier) -> pd.DataFrame:
     if len(table):  # a stable sort keeps the ladder's order within each data set
         table = table.sort_values("data set", key=lambda d: d != DATASETS["fashion"], kind="stable")
     return table.set_index("ensemble of")
-
-
-#: How a data set is named in the tables.
-DATASETS = {"fashion": "FashionMNIST", "mnist": "MNIST"}
 
 
 def _dataset(f: Frontier, name: str) -> str:

@@ -235,9 +235,10 @@ def _kept(config: RunConfig, seeds: Sequence[int], stored: int, root: Path, know
     """What an interruption while working on ``config`` (or on its teacher, trained first) leaves behind, in one
     line."""
     done = f"{stored} configuration(s) trained and stored in this run; " if stored else ""
-    teacher = (known or {}).get(config.teacher)
-    now = [f"{c.label()} has its epoch checkpoint at epoch {max(epochs)} of {c.epochs}"
-           for c in (teacher, config) if c is not None
-           if (epochs := [e for p in ckpt.existing(c, root) if (e := ckpt.saved_epoch(p)) is not None])]
+    now = []
+    for c in filter(None, ((known or {}).get(config.teacher), config)):
+        epochs = [e for p in ckpt.existing(c, root) if (e := ckpt.saved_epoch(p)) is not None]
+        if epochs:
+            now.append(f"{c.label()} has its epoch checkpoint at epoch {max(epochs)} of {c.epochs}")
     now = now or [f"{config.label()} had not completed an epoch (no checkpoint)"]
     return f"{done}{'; '.join(now)}; every stored record is kept under {root}"
