@@ -208,6 +208,32 @@ def test_an_interrupt_while_the_teacher_trains_names_the_teachers_checkpoint(syn
     assert store.record_path(student, 2, tmp_path).exists() and weights.path(TEACHER, 1, tmp_path).exists()
 
 
+def test_a_teacher_retrained_for_its_weights_keeps_the_records_it_reproduces(synthetic_store, tmp_path):
+    """A teacher stored without weights is trained again for them: a record the retrain reproduces stays as it was
+    (its date and timing included); one that differs is replaced, so that the record describes the weights kept."""
+    splits, _ = synthetic_store
+    runner.run(TEACHER, [0, 1], progress=False)  # records, no weights
+    paths = {s: store.record_path(TEACHER, s, tmp_path) for s in (0, 1)}
+    record = json.loads(paths[1].read_text())  # seed 1's record no longer matches what its seed trains
+    record["test_predictions"][0] = (record["test_predictions"][0] + 1) % 10
+    record["test_accuracy"] = 0.5
+    paths[1].write_text(json.dumps(record))
+    before = {s: p.read_bytes() for s, p in paths.items()}
+    student = RunConfig(hidden=(32,), batch_size=100, epochs=2, teacher=TEACHER.key(), teacher_seeds=(0, 1),
+                        distill_weight=0.5)
+    log = []
+    runner.run(student, [2], progress=False, log=log.append)
+    assert paths[0].read_bytes() == before[0] and paths[1].read_bytes() != before[1]
+    assert f"{TEACHER.label()} seed 0, retrained for its weights: its stored record is reproduced exactly and kept" \
+        in log
+    assert any(line.startswith(f"{TEACHER.label()} seed 1, retrained for its weights: test accuracy 0.5000 stored, ")
+               and line.endswith("the record is replaced so that it describes the weights kept") for line in log)
+    state = weights.load(TEACHER, [0, 1], splits.checksum, train.TRAINING_CODE_VERSION, tmp_path)
+    model = distill.stacked_teacher(TEACHER, state, torch.device("cpu"))
+    for seed in (0, 1):  # each kept or replaced record gives the predictions of the weights kept
+        assert model(splits.x_test)[seed].argmax(-1).tolist() == json.loads(paths[seed].read_text())["test_predictions"]
+
+
 def test_runner_refuses_an_unknown_teacher_before_training(synthetic_store, tmp_path):
     _, trained = synthetic_store
     student = RunConfig(hidden=(32,), epochs=1, teacher="0123456789abcdef", distill_weight=0.5)

@@ -8,7 +8,8 @@ same configuration waits and then reuses the records instead of training it agai
 
 A configuration distilled from a teacher (``RunConfig.teacher``) needs the teacher's stored weights
 (:mod:`fcnbook.weights`): the runner trains the teacher's missing seeds first (with its records), then computes
-the soft labels (:mod:`fcnbook.distill`) and trains the student on them.
+the soft labels (:mod:`fcnbook.distill`) and trains the student on them. A teacher stored without weights is
+trained again for them; a record that retrain reproduces is kept as it was, one that differs is replaced.
 """
 
 from __future__ import annotations
@@ -174,9 +175,10 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
     for result in results:
         if keep_weights:
             weights.save(result.weights, config, result.seed, splits.checksum, TRAINING_CODE_VERSION, root)
-        if result.seed not in missing and _stored(config, [result.seed], splits.checksum, root, True,
-                                                  evaluate_test)[result.seed]:
-            continue  # a stack member outside this request that already has a record: leave that one alone
+        had = _stored(config, [result.seed], splits.checksum, root, True, evaluate_test)[result.seed]
+        if had and (result.seed not in missing or _reproduced(had, result, log)):
+            continue  # a record already there is left alone: a stack member outside this request, or a teacher
+            #           retrained for its weights that reproduced its record exactly
         try:
             store.save(result, splits.checksum, root, machine=environment.describe(result.device))
         except OSError as exc:
@@ -186,6 +188,18 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
                 "kept: make room and run again") from exc
     ckpt.remove(path)
     return results[0].extra.get("resumed_from_epoch")
+
+
+def _reproduced(record: dict, result, log: Callable[[str], None] | None) -> bool:
+    """Whether ``result``, a teacher's seed retrained for its weights, gives its stored ``record``'s test predictions;
+    said either way, since a record that differs is replaced so that it describes the weights kept."""
+    same = record["test_predictions"] == result.test_predictions
+    (log or (lambda msg: None))(
+        f"{result.config.label()} seed {result.seed}, retrained for its weights: " + (
+            "its stored record is reproduced exactly and kept" if same else
+            f"test accuracy {record['test_accuracy']:.4f} stored, {result.test_accuracy:.4f} now; the record is "
+            "replaced so that it describes the weights kept"))
+    return same
 
 
 def _teacher_config(key: str, known: dict[str, RunConfig], root: Path) -> RunConfig:
