@@ -175,7 +175,8 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
     for result in results:
         if keep_weights:
             weights.save(result.weights, config, result.seed, splits.checksum, TRAINING_CODE_VERSION, root)
-        had = _stored(config, [result.seed], splits.checksum, root, True, evaluate_test)[result.seed]
+        had = (_stored(config, [result.seed], splits.checksum, root, True, evaluate_test)[result.seed]
+               if result.seed not in missing or keep_weights else None)  # only those two can have a record
         if had and (result.seed not in missing or _reproduced(had, result, log)):
             continue  # a record already there is left alone: a stack member outside this request, or a teacher
             #           retrained for its weights that reproduced its record exactly
