@@ -154,6 +154,8 @@ def test_targets_use_the_best_rungs_extras_and_say_whose_they_fall_back_to():
     assert "0.9868: missed by 0.0012 (the **label-smoothing** rung's; the **" + best in targets
     assert "`fcnbook frontier --train mnist-best`" in targets and "--train distilled-best" in targets
     assert "--train mnist-best" in frontier_text.sentences(f)["mnist"]
+    bare = frontier.Frontier(S, _two_rungs(best), pd.DataFrame(), old.loc[["distilled"]], (), ens, none)
+    assert "MNIST, one network: target 0.988, not trained yet\n" in frontier_text.sentences(bare)["targets"] + "\n"
     new = pd.concat([old, pd.DataFrame([cols | {"mean": 0.9885, "dataset": "mnist"}, cols | {"mean": 0.918}],
                                        index=["mnist-best", "distilled-best"])])
     f = frontier.Frontier(S, _two_rungs(best), pd.DataFrame(), new, (), ens, none)

@@ -196,9 +196,9 @@ def _targets(f: Frontier) -> str:
     words = {"single": "one network", "ensemble": "the ensemble of five", "mnist": "MNIST, one network"}
     lines = []
     for name, target in TARGETS.items():
-        got, state = measured[name], against_target(measured[name], name)
-        lines.append(f"- {words[name]}: target {target:.3f}, " + (state if state == "not trained yet" else
-                                                                  f"{got:.4f}: {state}")
+        got = measured[name]
+        figure = f"{got:.4f}: " if got is not None and np.isfinite(got) else ""  # none yet: the words say so
+        lines.append(f"- {words[name]}: target {target:.3f}, {figure}{against_target(got, name)}"
                      + (mnist_note if name == "mnist" else ""))
     share = gap_closed(f, taught) if taught else float("nan")
     lines.append("- the distilled network: target half the gap to its ensemble closed, " + (
