@@ -239,7 +239,8 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
                 _check_precision(teacher, device)
                 t0 = time.perf_counter()
                 _train(teacher, need, splits, root, device, progress, keep_weights=True, known=known, log=log)
-                log(f"trained the teacher {teacher.label()}: {len(need)} seed(s) in {time.perf_counter() - t0:.1f} s")
+                log(f"trained the teacher {teacher.label()}: {len(need)} seed(s), "
+                    f"{time.perf_counter() - t0:.1f} s in this process")  # a resumed run counts only its own time
             state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
     dev = resolve_device(device)
     model = distill.stacked_teacher(teacher, state, dev)
