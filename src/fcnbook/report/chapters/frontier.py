@@ -22,6 +22,8 @@ from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
 ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 #: The issue's targets (test accuracy, mean of the frontier's seeds): one network, the ensemble of five, MNIST.
 TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
+#: The distilled network's target: the share of the gap between one network and its ensemble that it closes.
+DISTILL_TARGET = 0.5
 OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop", "hours"]
 
 
@@ -213,3 +215,9 @@ def against_target(got: float | None, name: str) -> str:
     if got is None or not np.isfinite(got):
         return "not trained yet"
     return "met" if got >= target else f"missed by {target - got:.4f}"
+
+
+def distilled_against_target(share: float) -> str:
+    """:func:`gap_closed`'s ``share`` against :data:`DISTILL_TARGET` in words: ``"met"``, ``"missed"`` or ``"not
+    trained yet"`` (NaN)."""
+    return "not trained yet" if not np.isfinite(share) else "met" if share >= DISTILL_TARGET else "missed"

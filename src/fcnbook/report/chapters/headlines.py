@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from fcnbook.report import experiments, ladder, paper
@@ -160,6 +161,12 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     text += ". Against the frontier's targets: " + "; ".join(
         f"{words} {got:.4f} (target {frontier.TARGETS[name]:.3f}, {frontier.against_target(got, name)})"
         for words, (name, got) in measured.items() if got is not None)
+    taught = frontier.taught_by(best.name, ladder.TEACHERS)
+    share = frontier.gap_closed(f, taught) if taught else float("nan")
+    if np.isfinite(share):
+        text += (f"; distilled back into one network, the ensemble keeps {f'{share:.0%}' if share > 0 else 'none'} "
+                 f"of its gain over one network (target {frontier.DISTILL_TARGET:.0%}, "
+                 f"{frontier.distilled_against_target(share)})")
     left = len(f.pending)
     return text + (f", with {left} rung{'s' if left > 1 else ''} still to train" if left else "") + ". " + \
         _link("frontier")
