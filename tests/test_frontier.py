@@ -166,6 +166,19 @@ def test_targets_use_the_best_rungs_extras_and_say_whose_they_fall_back_to():
     # the findings page states the best rung's distillation against its target once it is stored, and only then
     assert "the ensemble keeps 50% of its gain over one network (target 50%, met)" in headlines.frontier_bullet(f)
     assert "distilled" not in headlines.frontier_bullet(bare)
+    # a teacher trained on augmented images: the chapter says its soft labels are of the un-augmented originals
+    assert ladder.rung(S, best).augment != "none" and ladder.rung(S, ladder.TEACHER_RUNG).augment == "none"
+    assert text["distilled"].count("un-augmented") == 1 and "un-augmented" not in frontier_text.sentences(bare)[
+        "distilled"]
+    assert "distilled back into one network they keep 50% of that gain." in text["conclusion"]  # no pair stored
+    paired = pd.DataFrame([{"a": "distilled-best", "b": best, "mean": -0.0028, "ci_low": -0.0053, "ci_high": -0.0003,
+                            "p": 0.037, "n": 5}])
+    worse = frontier.Frontier(S, _two_rungs(best), pd.DataFrame(), new.assign(mean=[0.9868, 0.906, 0.9885, 0.914]),
+                              (), ens, paired)
+    said = frontier_text.sentences(worse)
+    assert ("they keep none of that gain (-0.0028 (95 % CI [-0.0053, -0.0003], p 0.037) against one network, seed by "
+            "seed)") in said["conclusion"]
+    assert "closed, none (-50%): missed" in said["targets"]  # (0.914-0.916)/0.004
     # the best rung's MNIST run first, beside the teacher rung's and the report's printed figure
     assert (f"the test accuracy is 0.9885 for the **{best}** rung (SD 0.0010, n 5) and 0.9868 for the "
             f"**{ladder.TEACHER_RUNG}** rung" in text["mnist"]) and "not trained" not in text["mnist"]

@@ -53,6 +53,8 @@ def test_the_findings_come_from_the_shipped_store_and_link_their_chapters(monkey
     mnist = f.others.loc[frontier.taught_by(rung, ladder.ON_MNIST), "mean"]
     state = frontier.against_target(mnist, "mnist")
     assert f"the same network on MNIST {mnist:.4f} (target 0.988, {state})" in items[4]
+    share = frontier.gap_closed(f, frontier.taught_by(rung, ladder.TEACHERS))  # its distillation, shipped too
+    assert f"of its gain over one network (target 50%, {frontier.distilled_against_target(share)})" in items[4]
     assert f"{found.summary.mnist.mean():.4f}" in items[5]  # its test accuracies by seed
 
 

@@ -98,6 +98,9 @@ def _distilled(f: Frontier) -> str:
                     f"{_difference(f, name, teacher)} over the rung: it closes "
                     f"{f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap between one network and "
                     "the ensemble.")
+        if ladder.rung(f.S, teacher).augment != "none":  # what the student is taught on an augmented image
+            said.append("The soft labels are the teacher's outputs on the un-augmented training images, computed once "
+                        "before training, so a shifted or flipped image is taught the soft label of its original.")
     if name := _best_untrained(f, ladder.TEACHERS):
         said.append(f"The **{chosen(f.rungs)}** rung's ensemble distilled into one network is not trained yet "
                     f"(`fcnbook frontier --train {name}`).")
@@ -163,8 +166,11 @@ def _conclusion(f: Frontier) -> str:
         text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
         name = taught_by(best, ladder.TEACHERS)
         share = gap_closed(f, name) if name else float("nan")
-        text += ((f"; distilled back into one network they keep {share:.0%} of that gain" if share > 0 else
-                  "; distilled back into one network they keep none of that gain") if np.isfinite(share) else "") + "."
+        if np.isfinite(share):
+            d = _difference(f, name, best)
+            text += (f"; distilled back into one network they keep {f'{share:.0%}' if share > 0 else 'none'} of "
+                     "that gain" + (f" ({d} against one network, seed by seed)" if d else ""))
+        text += "."
     if (mnist := taught_by(best, ladder.ON_MNIST)) in f.others.index:
         text += f" On MNIST the same network scores {f.others.loc[mnist, 'mean']:.4f}."
     d = _pair(f, "search", best)
@@ -203,8 +209,9 @@ def _targets(f: Frontier) -> str:
         lines.append(f"- {words[name]}: target {target:.3f}, {figure}{against_target(got, name)}"
                      + (mnist_note if name == "mnist" else ""))
     share = gap_closed(f, taught) if taught else float("nan")
-    lines.append(f"- the distilled network: target {DISTILL_TARGET:.0%} of the gap to its ensemble closed, "
-                 + (f"{share:.0%}: " if np.isfinite(share) else "") + distilled_against_target(share) + taught_note)
+    closed = f"{share:.0%}: " if share > 0 else f"none ({share:.0%}): " if np.isfinite(share) else ""
+    lines.append(f"- the distilled network: target {DISTILL_TARGET:.0%} of the gap to its ensemble closed, {closed}"
+                 f"{distilled_against_target(share)}{taught_note}")
     return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
             f"**{best}** rung, the best by validation accuracy):\n\n" + "\n".join(lines))
 
