@@ -162,6 +162,9 @@ def test_runner_trains_a_missing_teacher_first_and_stores_its_weights(synthetic_
     runner.run([TEACHER, student], [2], progress=False, log=log.append)  # the teacher's seeds are 0 and 1, not 2
     assert trained == [(TEACHER.key(), [2], False), (TEACHER.key(), [0, 1], True), (student.key(), [2], False)]
     assert any(line.startswith(f"trained the teacher {TEACHER.label()}: 2 seed(s)") for line in log)
+    done = [line for line in log if line.startswith("trained ") and "the teacher" not in line]
+    assert done[0].startswith(f"trained {TEACHER.label()}: 1 seed(s)") and "its teacher" not in done[0]
+    assert done[1].startswith(f"trained {student.label()}: 1 seed(s)") and done[1].endswith(", its teacher included")
     for seed in (0, 1):
         assert weights.path(TEACHER, seed, tmp_path).exists() and store.record_path(TEACHER, seed, tmp_path).exists()
     assert not weights.path(TEACHER, 2, tmp_path).exists() and not weights.path(student, 2, tmp_path).exists()

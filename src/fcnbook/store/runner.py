@@ -104,7 +104,7 @@ def run(configs: RunConfig | Iterable[RunConfig], seeds: Sequence[int], *, devic
                         have = _stored(config, seeds, splits.checksum, root, quiet=True, need_test=evaluate_test)
                         note = f" (resumed from the checkpoint at epoch {resumed})" if resumed else ""
                         log(f"trained {config.label()}: {len(missing)} seed(s) in "
-                            f"{time.perf_counter() - t0:.1f} s{note}")
+                            f"{time.perf_counter() - t0:.1f} s{note}{', its teacher included' * bool(config.teacher)}")
                         stored += 1
                     else:
                         log(f"reused {config.label()}: {len(seeds)} seed(s) from the store (trained meanwhile by "
