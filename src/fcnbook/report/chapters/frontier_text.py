@@ -82,6 +82,11 @@ def _search(f: Frontier, best: str) -> str:
                "the search's recipe is the better one." if d["ci_low"] > 0 else "no detectable difference."))
 
 
+def _closed(share: float) -> str:
+    """The share of a gap closed: ``"37%"``, or ``"none (-16%)"`` when it is not positive."""
+    return f"{share:.0%}" if share > 0 else f"none ({share:.0%})"
+
+
 def _distilled(f: Frontier) -> str:
     """One sentence per stored distilled extra (its teacher's ensemble, what distillation kept); the best rung's
     distillation, when it is not stored yet, named with the command that trains it."""
@@ -96,7 +101,7 @@ def _distilled(f: Frontier) -> str:
                     f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed "
                     f"scores {d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of "
                     f"{_difference(f, name, teacher)} over the rung: it closes "
-                    f"{f'{share:.0%} of' if share > 0 else f'none ({share:.0%}) of'} the gap between one network and "
+                    f"{_closed(share)} of the gap between one network and "
                     "the ensemble.")
         if ladder.rung(f.S, teacher).augment != "none":  # what the student is taught on an augmented image
             said.append("The soft labels are the teacher's outputs on the un-augmented training images, computed once "
@@ -209,7 +214,7 @@ def _targets(f: Frontier) -> str:
         lines.append(f"- {words[name]}: target {target:.3f}, {figure}{against_target(got, name)}"
                      + (mnist_note if name == "mnist" else ""))
     share = gap_closed(f, taught) if taught else float("nan")
-    closed = f"{share:.0%}: " if share > 0 else f"none ({share:.0%}): " if np.isfinite(share) else ""
+    closed = f"{_closed(share)}: " if np.isfinite(share) else ""
     lines.append(f"- the distilled network: target {DISTILL_TARGET:.0%} of the gap to its ensemble closed, {closed}"
                  f"{distilled_against_target(share)}{taught_note}")
     return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
