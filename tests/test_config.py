@@ -32,6 +32,7 @@ BAD = {
     "teacher_seeds": [(), (1, 1), (-1,), (0.5,), (True,), "0,1", (0, 1)],  # (0, 1) is refused without a teacher
     "distill_temperature": [0, -1.0, float("nan"), "4", 2.0],  # 2.0 is refused without a teacher
     "distill_weight": [-0.1, 1.5, float("nan"), 0.5],  # 0.5 is refused without a teacher
+    "distill_views": ["all", None, "augmented"],  # augmented is refused without a teacher
     "batch_size": [0, 1, 2.5],
     "epochs": [0, -3, 1.5],
     "normalization": ["zscore"],
@@ -47,8 +48,8 @@ OTHER = {"dataset": "mnist", "hidden": (700, 200, 50), "dropout": 0.5, "batch_no
          "schedule": "cosine", "warmup": 0.1, "label_smoothing": 0.1, "augment": "shift", "max_shift": 3,
          "erase": 0.5, "erase_scale": (0.1, 0.2), "erase_ratio": (0.5, 2.0), "precision": "bf16", "ema": 0.999,
          "teacher": "0123456789abcdef", "teacher_seeds": (0, 1), "distill_temperature": 2.0, "distill_weight": 0.25,
-         "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2, "split_seed": 3,
-         "subset": 5000}
+         "distill_views": "augmented", "batch_size": 256, "epochs": 70, "normalization": "mnist", "val_fraction": 0.2,
+         "split_seed": 3, "subset": 5000}
 
 
 def test_every_field_is_covered():
@@ -84,8 +85,8 @@ def test_frozen_and_replace():
 def test_key_changes_with_every_field(name):
     needs = {"default_bias": {"init": "normal"}, "nesterov": {"momentum": 0.9}, "warmup": {"schedule": "cosine"},
              "max_shift": {"augment": "shift"}, "erase_scale": {"erase": 0.5}, "erase_ratio": {"erase": 0.5},
-             **dict.fromkeys(("teacher_seeds", "distill_temperature", "distill_weight"),
-                             {"teacher": "fedcba9876543210", "distill_weight": 0.5})}
+             **dict.fromkeys(("teacher_seeds", "distill_temperature", "distill_weight", "distill_views"),
+                             {"teacher": "fedcba9876543210", "distill_weight": 0.5, "augment": "shift"})}
     base = RunConfig(**needs.get(name, {}))
     with_it = {"teacher": {"distill_weight": 0.5}}.get(name, {})  # a teacher comes with its weight
     changed = base.replace(**{name: OTHER[name]}, **with_it)
@@ -115,8 +116,10 @@ def test_fields_added_later_leave_existing_keys_unchanged():
 
 
 def test_dict_round_trip():
-    c = RunConfig(**{k: v for k, v in OTHER.items() if k not in ("optimizer",)})
+    c = RunConfig(**{k: v for k, v in OTHER.items() if k not in ("optimizer", "distill_views")})  # it erases
     assert RunConfig.from_dict(c.to_dict()) == c
+    views = RunConfig(augment="shift", teacher="0123456789abcdef", distill_weight=0.5, distill_views="augmented")
+    assert RunConfig.from_dict(views.to_dict()) == views
     with pytest.raises(ValueError):
         RunConfig.from_dict({**c.to_dict(), "colour": "red"})
 
@@ -134,6 +137,9 @@ def test_label():
     ({"dataset": "mnist", "augment": "shift_flip"}, "augment"),
     ({"teacher": "0123456789abcdef"}, "distill_weight"),
     ({"teacher": "0123456789abcdef", "distill_weight": 0.0}, "distill_weight"),
+    ({"teacher": "0123456789abcdef", "distill_weight": 0.5, "distill_views": "augmented"}, "distill_views"),
+    ({"teacher": "0123456789abcdef", "distill_weight": 0.5, "distill_views": "augmented", "augment": "shift",
+      "erase": 0.25}, "distill_views"),
 ])
 def test_combinations_refused_in_one_line(changes, name):
     with pytest.raises(ValueError) as err:
@@ -183,8 +189,9 @@ def test_new_fields_enter_the_key_only_when_set():
     keys = {base.key(), base.replace(ema=0.999).key(), base.replace(erase=0.5).key(),
             base.replace(erase=0.5, erase_scale=(0.1, 0.2)).key(), base.replace(erase=0.5, erase_ratio=(1, 2)).key(),
             taught.key(), taught.replace(teacher_seeds=(0, 1)).key(), taught.replace(distill_temperature=2).key(),
-            taught.replace(distill_weight=1).key()}
-    assert len(keys) == 9
+            taught.replace(distill_weight=1).key(), taught.replace(distill_views="augmented").key()}
+    assert len(keys) == 10
+    assert taught.replace(distill_views="clean").key() == taught.key()
 
 
 def test_erasing_ranges_are_tuples_of_floats_and_round_trip_through_json():

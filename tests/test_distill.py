@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from test_oracle import ATOL, max_abs, plain_evaluate, plain_network, plain_optimizer
+from test_oracle import ATOL, max_abs, plain_evaluate, plain_network, plain_optimizer, plain_shift
 
 from fcnbook.config import RunConfig
 from fcnbook.store import records as store
@@ -17,6 +17,7 @@ from fcnbook.store import runner, weights
 from fcnbook.store.cache import CacheWarning
 from fcnbook.training import distill
 from fcnbook.training import fit as train
+from fcnbook.training.augment import Augmenter
 from fcnbook.training.fit import fit
 from fcnbook.training.model import FCN
 from fcnbook.training.setup import stream_seeds, train_probe
@@ -56,17 +57,25 @@ def test_soft_labels_are_the_log_of_the_members_mean_tempered_softmax():
     with torch.no_grad():  # batch-norm statistics away from their initial values, so evaluation mode matters
         teacher.running_mean_0.normal_(0, 0.3)
     got = distill.teacher_log_probs(teacher, x, 3.0)
-    members = [teacher.member(s) for s in range(3)]  # plain nn.Sequential, eval mode
-    with torch.no_grad():
-        want = torch.stack([F.softmax(m(x) / 3.0, dim=1) for m in members]).mean(0).log()
+    want = plain_teacher([teacher.member(s) for s in range(3)], x, 3.0)  # plain nn.Sequential, eval mode
     assert got.shape == (300, 10) and max_abs(got, want) < 1e-5
 
 
-def distill_oracle(config: RunConfig, seed: int, data, soft: torch.Tensor) -> dict:
-    """The textbook loop of tests/test_oracle.py with :func:`plain_distill_loss` on the looked-up soft labels."""
+def plain_teacher(members, x: torch.Tensor, T: float) -> torch.Tensor:
+    """The log of the members' mean tempered softmax on ``x``: plain ``nn.Sequential`` networks in eval mode."""
+    with torch.no_grad():
+        return torch.stack([F.softmax(m(x) / T, dim=1) for m in members]).mean(0).log()
+
+
+def distill_oracle(config: RunConfig, seed: int, data, soft: torch.Tensor | None = None, members=None) -> dict:
+    """The textbook loop of tests/test_oracle.py with :func:`plain_distill_loss`: the soft labels are the rows
+    ``soft`` of the mini-batch's images, or the teacher ``members`` evaluated on each (augmented) mini-batch."""
     net, _ = plain_network(config, seed, data.x_train.shape[1])
     optimizer = plain_optimizer(config, net.parameters())
     order = torch.Generator().manual_seed(stream_seeds(seed)[1])
+    draws = None  # the augmentation's random numbers come from the run's stream; applying them is the oracle's
+    if config.augment != "none":
+        draws = Augmenter([stream_seeds(seed)[3]], config.augment, config.max_shift, 0.0)
     x, y, n = data.x_train, data.y_train, len(data.y_train)
     probe = train_probe(y, len(data.y_val), config.split_seed)
     history = {k: [] for k in ("running_loss", "train_loss", "train_accuracy", "val_loss", "val_accuracy")}
@@ -76,8 +85,14 @@ def distill_oracle(config: RunConfig, seed: int, data, soft: torch.Tensor) -> di
         ce_sum = 0.0
         for start in range(0, n, config.batch_size):
             idx = perm[start : start + config.batch_size]
-            logits = net(x[idx])
-            loss = plain_distill_loss(logits, y[idx], soft[idx], config.distill_temperature, config.distill_weight)
+            xb = x[idx]
+            if draws is not None:
+                dy, dx, flip = (a[0] for a in draws.draw(len(idx)))
+                xb = torch.stack([plain_shift(im, int(a), int(b), bool(f), x.min().item())
+                                  for im, a, b, f in zip(xb, dy, dx, flip, strict=True)])
+            target = soft[idx] if members is None else plain_teacher(members, xb, config.distill_temperature)
+            logits = net(xb)
+            loss = plain_distill_loss(logits, y[idx], target, config.distill_temperature, config.distill_weight)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -19,6 +19,7 @@ PRECISIONS = ("fp32", "bf16")
 ERASE_SCALE = (0.02, 0.33)  # torchvision's RandomErasing defaults: area fraction of the box...
 ERASE_RATIO = (0.3, 3.3)  # ...and its aspect ratio (height / width), drawn log-uniformly
 TEACHER_SEEDS = (0, 1, 2, 3, 4)
+DISTILL_VIEWS = ("clean", "augmented")
 TUPLE_FIELDS = ("hidden", "erase_scale", "erase_ratio", "teacher_seeds")  # tuples here, lists in JSON
 
 
@@ -134,7 +135,7 @@ def validate(self) -> None:
         object.__setattr__(self, name, float(getattr(self, name)))
 
 def _check_distillation(self) -> None:
-    """Validate ``teacher``, ``teacher_seeds``, ``distill_temperature`` and ``distill_weight``."""
+    """Validate ``teacher``, ``teacher_seeds``, ``distill_temperature``, ``distill_weight`` and ``distill_views``."""
     teacher = self.teacher
     if not isinstance(teacher, str) or (teacher and (len(teacher) != 16 or teacher.strip("0123456789abcdef"))):
         _fail("teacher", "'' or a configuration key of 16 hex digits", teacher)
@@ -152,6 +153,12 @@ def _check_distillation(self) -> None:
         _fail("distill_weight", "a number in [0, 1]", self.distill_weight)
     if bool(self.distill_weight) != bool(teacher):
         _fail("distill_weight", "> 0 with a teacher and 0 without one", self.distill_weight)
+    if self.distill_views not in DISTILL_VIEWS:
+        _fail("distill_views", f"one of {', '.join(DISTILL_VIEWS)}", self.distill_views)
+    if self.distill_views == "augmented" and not (teacher and self.augment != "none" and not self.erase):
+        _fail("distill_views", "'clean' unless there is a teacher and shifts without random erasing (the teacher's "
+              "outputs are tabulated for every shift and flip; erased boxes are too many to tabulate)",
+              self.distill_views)
 
 def _check_erasing(self) -> None:
     """Validate ``erase``, ``erase_scale`` and ``erase_ratio``; store both ranges as tuples of floats."""

@@ -35,7 +35,7 @@ KEY_OMITS_DEFAULT: dict[str, object] = {
     "default_bias": False, "nesterov": False, "schedule": "constant", "warmup": 0.0, "label_smoothing": 0.0,
     "augment": "none", "max_shift": 2, "precision": "fp32", "ema": 0.0, "erase": 0.0,
     "erase_scale": ERASE_SCALE, "erase_ratio": ERASE_RATIO, "teacher": "", "teacher_seeds": TEACHER_SEEDS,
-    "distill_temperature": 4.0, "distill_weight": 0.0,
+    "distill_temperature": 4.0, "distill_weight": 0.0, "distill_views": "clean",
 }
 
 
@@ -109,6 +109,10 @@ class RunConfig:
     distill_weight : float
         Weight ``w`` in ``(0, 1]`` of the distillation term: the training loss is ``(1 - w) * CE(labels) +
         w * T^2 * KL(teacher || student)``; 0 without a teacher.
+    distill_views : {"clean", "augmented"}
+        Which images the teacher's soft labels are of: ``clean``, the un-augmented training images (a shifted or
+        flipped image is taught its original's soft label); ``augmented``, each shifted and flipped image exactly as
+        the student sees it (Hinton et al.'s form; needs shifts, no random erasing).
     batch_size : int
         Training mini-batch size (the course template used 512).
     epochs : int
@@ -150,6 +154,7 @@ class RunConfig:
     teacher_seeds: tuple[int, ...] = TEACHER_SEEDS
     distill_temperature: float = 4.0
     distill_weight: float = 0.0
+    distill_views: str = "clean"
     batch_size: int = 512
     epochs: int = 15
     normalization: str = "train"
@@ -228,7 +233,9 @@ class RunConfig:
         if self.ema:
             parts.append(f"ema={self.ema:g}")
         if self.teacher:
-            parts.append(f"distill({self.teacher[:6]}, T={self.distill_temperature:g}, w={self.distill_weight:g})")
+            views = ", augmented views" if self.distill_views == "augmented" else ""
+            parts.append(f"distill({self.teacher[:6]}, T={self.distill_temperature:g}, w={self.distill_weight:g}"
+                         f"{views})")
         if self.normalization != "train":
             parts.append(f"{self.normalization}-norm")
         if self.split_seed:

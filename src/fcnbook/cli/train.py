@@ -56,6 +56,8 @@ HELP = {
     "teacher_seeds": "seeds of the teacher's members, comma separated (with --teacher)",
     "distill_temperature": "softmax temperature of the distillation term, > 0 (with --teacher)",
     "distill_weight": "weight w of the distillation term, in (0, 1]: (1-w) CE + w T^2 KL (with --teacher)",
+    "distill_views": "soft labels of the clean training images or of each augmented image the student sees: "
+                     "clean, augmented (with --teacher and --augment, no --erase)",
     "batch_size": "training mini-batch size",
     "epochs": "passes over the training split (>= 1)",
     "normalization": f"pixel normalisation: {', '.join(NORMALIZATIONS)} (train = training split mean/std)",

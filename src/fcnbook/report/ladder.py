@@ -45,7 +45,9 @@ TEACHER_CANDIDATES = 5
 #: declared): its seeds' ensemble teaches ``distilled-best``, and it goes to MNIST as ``mnist-best``.
 BEST_RUNG, BEST_CANDIDATES = "width", 9
 #: Each distilled extra's teacher rung, and the rung each MNIST extra carries over (the chapter reads both).
-TEACHERS = {"distilled": TEACHER_RUNG, "distilled-best": BEST_RUNG}
+TEACHERS = {"distilled": TEACHER_RUNG, "distilled-best": BEST_RUNG, "distilled-best-augmented": BEST_RUNG}
+#: Distilled extras taught the teacher's outputs on each augmented image (the others: on the clean images).
+AUGMENTED_VIEWS = ("distilled-best-augmented",)
 ON_MNIST = {"mnist": TEACHER_RUNG, "mnist-best": BEST_RUNG}
 #: Distillation's temperature and weight (Hinton et al. 2015 use T in 2-20 and a small weight on the hard labels).
 DISTILL_TEMPERATURE, DISTILL_WEIGHT = 4.0, 0.9
@@ -117,11 +119,13 @@ def rung(S: Settings, name: str, dataset: str = "fashion") -> RunConfig:
     return found[name]
 
 
-def distilled(S: Settings, name: str = TEACHER_RUNG) -> RunConfig:
-    """The rung ``name`` trained on the soft labels of its own seeds' ensemble (the frontier's seeds)."""
+def distilled(S: Settings, name: str = TEACHER_RUNG, views: str = "clean") -> RunConfig:
+    """The rung ``name`` trained on the soft labels of its own seeds' ensemble (the frontier's seeds), of the clean
+    training images or of each augmented image as the student sees it (``views``, ``RunConfig.distill_views``)."""
     teacher = rung(S, name)
     return teacher.replace(teacher=teacher.key(), teacher_seeds=tuple(seeds(S)),
-                           distill_temperature=DISTILL_TEMPERATURE, distill_weight=DISTILL_WEIGHT)
+                           distill_temperature=DISTILL_TEMPERATURE, distill_weight=DISTILL_WEIGHT,
+                           distill_views=views)
 
 
 def mnist(S: Settings, name: str = TEACHER_RUNG) -> RunConfig:
@@ -157,7 +161,8 @@ def extras(S: Settings) -> dict[str, RunConfig]:
     """Everything the frontier trains besides its rungs, by the name ``fcnbook frontier --train`` takes."""
     both = {"distilled": distilled(S), "bf16": bf16(S), "mnist": mnist(S)}
     if BEST_RUNG != TEACHER_RUNG:
-        both |= {"distilled-best": distilled(S, BEST_RUNG), "mnist-best": mnist(S, BEST_RUNG)}
+        both |= {"distilled-best": distilled(S, BEST_RUNG), "mnist-best": mnist(S, BEST_RUNG),
+                 "distilled-best-augmented": distilled(S, BEST_RUNG, "augmented")}
     return comparators(S) | {name: config for name, config in both.items() if config is not None}
 
 

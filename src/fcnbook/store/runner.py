@@ -244,7 +244,15 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
             state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
     dev = resolve_device(device)
     model = distill.stacked_teacher(teacher, state, dev)
-    return distill.teacher_log_probs(model, splits.x_train.to(dev), config.distill_temperature)
+    x, temperature = splits.x_train.to(dev), config.distill_temperature
+    if config.distill_views == "clean":
+        return distill.teacher_log_probs(model, x, temperature)
+    t0 = time.perf_counter()  # background: the normalised black pixel, as fit gives the student's augmenter
+    table = distill.teacher_view_log_probs(model, x, temperature, config.max_shift, config.augment == "shift_flip",
+                                           background=x.min().item())
+    log(f"tabulated the teacher's outputs on {table.shape[1]} views of {len(x)} training images: "
+        f"{time.perf_counter() - t0:.1f} s")
+    return table
 
 
 def _kept(config: RunConfig, seeds: Sequence[int], stored: int, root: Path, known: dict | None = None) -> str:

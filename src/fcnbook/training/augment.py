@@ -60,6 +60,7 @@ class Augmenter:
         self.shift, self.flip = kind != "none", kind == "shift_flip"
         self.k, self.background = int(max_shift), float(background)
         self.erase, self.erase_scale, self.erase_ratio = float(erase), tuple(erase_scale), tuple(erase_ratio)
+        self.views: torch.Tensor | None = None  # (S, b) view numbers of the last shifted batch (view_index)
 
     def __len__(self) -> int:
         return len(self._rngs)
@@ -105,16 +106,46 @@ class Augmenter:
         return xb
 
     def _shift(self, xb: torch.Tensor, side: int) -> torch.Tensor:
-        S, b, n = xb.shape
-        dy, dx, flip = (torch.from_numpy(a).to(xb.device) for a in self.draw(b))
-        k, ar = self.k, torch.arange(side, device=xb.device)
-        padded = F.pad(xb.view(S, b, side, side), (k, k, k, k), value=self.background)
-        rows = ar + k - dy[..., None]  # (S, b, side): padded row read by each output row
-        src = ar - dx[..., None]  # source column before mirroring
-        cols = torch.where(flip[..., None].bool(), side - 1 - src, src) + k
-        s_idx = torch.arange(S, device=xb.device)[:, None, None, None]
-        b_idx = torch.arange(b, device=xb.device)[None, :, None, None]
-        return padded[s_idx, b_idx, rows[..., :, None], cols[..., None, :]].reshape(S, b, n)
+        dy, dx, flip = (torch.from_numpy(a).to(xb.device) for a in self.draw(xb.shape[1]))
+        self.views = view_index(dy, dx, flip, self.k, self.flip)
+        return shifted(xb, dy, dx, flip, self.k, self.background)
+
+
+def shifted(xb: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, k: int,
+            background: float) -> torch.Tensor:
+    """``xb`` (S, b, side * side) with image ``[s, i]`` mirrored when ``flip[s, i]``, then moved by ``dy[s, i]``,
+    ``dx[s, i]`` (integers in ``[-k, k]``): ``out[r, c] = img[r - dy, c - dx]``, the uncovered border
+    ``background``. One gather for the whole batch."""
+    S, b, n = xb.shape
+    side = math.isqrt(n)
+    ar = torch.arange(side, device=xb.device)
+    padded = F.pad(xb.view(S, b, side, side), (k, k, k, k), value=background)
+    rows = ar + k - dy[..., None]  # (S, b, side): padded row read by each output row
+    src = ar - dx[..., None]  # source column before mirroring
+    cols = torch.where(flip[..., None].bool(), side - 1 - src, src) + k
+    s_idx = torch.arange(S, device=xb.device)[:, None, None, None]
+    b_idx = torch.arange(b, device=xb.device)[None, :, None, None]
+    return padded[s_idx, b_idx, rows[..., :, None], cols[..., None, :]].reshape(S, b, n)
+
+
+def n_views(k: int, flips: bool) -> int:
+    """How many distinct shifted (and mirrored) views of an image offsets up to ``k`` pixels give."""
+    return (2 * k + 1) ** 2 * (2 if flips else 1)
+
+
+def view_index(dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, k: int, flips: bool) -> torch.Tensor:
+    """Each image's view as one integer in ``[0, n_views(k, flips))``: offsets row-major, the flip last. A
+    teacher's outputs tabulated per view (:func:`fcnbook.training.distill.teacher_view_log_probs`) are looked up
+    with it."""
+    index = (dy + k) * (2 * k + 1) + (dx + k)
+    return index * 2 + flip if flips else index
+
+
+def view_offsets(v: int, k: int, flips: bool) -> tuple[int, int, int]:
+    """``(dy, dx, flip)`` of view number ``v`` (the inverse of :func:`view_index`)."""
+    index, flip = divmod(v, 2) if flips else (v, 0)
+    dy, dx = divmod(index, 2 * k + 1)
+    return dy - k, dx - k, flip
 
 
 def mirror(x: torch.Tensor) -> torch.Tensor:

@@ -9,9 +9,14 @@ member, is
 averaged over the mini-batch, with ``T = distill_temperature`` and ``w = distill_weight``. The factor ``T^2``
 keeps the soft term's gradients on the scale of the hard term's as ``T`` changes (Hinton et al., section 2).
 
-Soft labels are computed once, before training, on the un-augmented training images (:func:`teacher_log_probs`)
-and looked up per mini-batch, so the teacher costs one evaluation pass instead of a forward pass per step; with
-augmentation the student thus learns the teacher's view of the clean image. The runner (:mod:`fcnbook.store.runner`)
+Soft labels are computed once, before training, and looked up per mini-batch, so the teacher costs evaluation passes
+instead of a forward pass per step. With ``distill_views="clean"`` they are of the un-augmented training images
+(:func:`teacher_log_probs`): a shifted or flipped image is taught its original's soft label. With ``"augmented"``
+they are of every view the augmenter can make, ``(2k+1)^2`` shifts times two flips (:func:`teacher_view_log_probs`),
+looked up by each image's drawn view (:func:`soft_labels`): exactly the teacher's outputs on the mini-batch the
+student sees, as a forward pass per step would give them, for 50 evaluation passes over the training images
+instead of one per epoch and member (the teacher is in evaluation mode, so its output on an image does not depend
+on the rest of the batch). The runner (:mod:`fcnbook.store.runner`)
 finds the teacher's configuration, trains it first when its weights are not stored (:mod:`fcnbook.store.weights`), and
 hands the soft labels to :func:`fcnbook.training.fit.fit`. A distilled run's histories still report the cross-entropy
 with the labels (``running_loss``, ``train_loss``...), the figure every other run reports, not this loss.
@@ -49,6 +54,34 @@ def teacher_log_probs(model, x: torch.Tensor, temperature: float) -> torch.Tenso
     return torch.cat(chunks)
 
 
+@torch.no_grad()
+def teacher_view_log_probs(model, x: torch.Tensor, temperature: float, max_shift: int, flips: bool,
+                           background: float) -> torch.Tensor:
+    """:func:`teacher_log_probs` of every shifted (and mirrored) view of the images ``x``, shape (N, views, classes),
+    views numbered as :func:`fcnbook.training.augment.view_index` numbers them and rendered by the augmenter's own
+    :func:`~fcnbook.training.augment.shifted`, so a view's pixels are those the student is shown."""
+    from fcnbook.training.augment import n_views, shifted, view_offsets
+
+    views = []
+    for v in range(n_views(max_shift, flips)):
+        chunks = []
+        for start in range(0, len(x), CHUNK):  # shifting a chunk at a time bounds the gather's index tensors
+            part = x[start : start + CHUNK][None]
+            offsets = [torch.full(part.shape[:2], o, dtype=torch.long, device=x.device)
+                       for o in view_offsets(v, max_shift, flips)]
+            chunks.append(teacher_log_probs(model, shifted(part, *offsets, max_shift, background)[0], temperature))
+        views.append(torch.cat(chunks))
+    return torch.stack(views, dim=1)
+
+
+def soft_labels(teacher: torch.Tensor, flat: torch.Tensor, shape: torch.Size, views: torch.Tensor | None):
+    """The teacher's log-probabilities (S, b, classes) of a mini-batch: rows ``flat`` (S * b) of the clean table
+    (N, classes), or with a view table (N, views, classes) each image's drawn view ``views`` (S, b)."""
+    if teacher.dim() == 2:
+        return teacher.index_select(0, flat).view(*shape, -1)
+    return teacher[flat, views.reshape(-1)].view(*shape, -1)
+
+
 def loss(ce: torch.Tensor, logits: torch.Tensor, teacher: torch.Tensor, temperature: float,
          weight: float) -> torch.Tensor:
     """Per-member training loss (S,) of a distilled stack.
@@ -70,16 +103,22 @@ def loss(ce: torch.Tensor, logits: torch.Tensor, teacher: torch.Tensor, temperat
 
 
 def check_targets(teacher: torch.Tensor | None, config: RunConfig, n_train: int, n_classes: int = 10) -> None:
-    """``ValueError`` unless ``teacher`` is given exactly when ``config`` names one, as (n_train, classes) finite
-    log-probabilities."""
+    """``ValueError`` unless ``teacher`` is given exactly when ``config`` names one, as finite log-probabilities of
+    shape (n_train, classes), or (n_train, views, classes) with ``config.distill_views == "augmented"``."""
     if (teacher is None) != (not config.teacher):
         given = "missing" if teacher is None else "given"
         raise ValueError("teacher must be the soft labels of config.teacher exactly when the config names a teacher "
                          f"(config.teacher={config.teacher!r}, soft labels {given})")
     if teacher is None:
         return
-    if tuple(teacher.shape) != (n_train, n_classes) or not teacher.is_floating_point():
-        raise ValueError(f"teacher must be ({n_train}, {n_classes}) log-probabilities (got {tuple(teacher.shape)})")
+    from fcnbook.training.augment import n_views
+
+    shape = (n_train, n_classes)
+    if config.distill_views == "augmented":
+        shape = (n_train, n_views(config.max_shift, config.augment == "shift_flip"), n_classes)
+    if tuple(teacher.shape) != shape or not teacher.is_floating_point():
+        raise ValueError(f"teacher must be {shape} log-probabilities for distill_views={config.distill_views!r} "
+                         f"(got {tuple(teacher.shape)})")
     if not torch.isfinite(teacher).all():
         raise ValueError("teacher must be finite log-probabilities (a diverged teacher member?)")
 

@@ -106,8 +106,9 @@ def fit(
         raises (a pruned trial) stops training and propagates.
     teacher : Tensor, optional
         With ``config.teacher`` (and only then): the teacher's log-probabilities (N_train, classes) of the
-        training images (:func:`fcnbook.training.distill.teacher_log_probs`); the loss is then
-        :func:`fcnbook.training.distill.loss`.
+        training images (:func:`fcnbook.training.distill.teacher_log_probs`), or with ``distill_views="augmented"``
+        of each of their views (N_train, views, classes; :func:`~fcnbook.training.distill.teacher_view_log_probs`);
+        the loss is then :func:`fcnbook.training.distill.loss`.
     keep_weights : bool
         Put each member's final state (of the evaluated network, stack size 1, on the CPU) in ``weights``.
 
@@ -168,7 +169,7 @@ def _train(config: RunConfig, st: TrainState, data, teacher, first_epoch: int, t
             if teacher is None:
                 ce.mean(1).sum().backward()
             else:
-                soft = teacher.index_select(0, flat).view(*idx.shape, -1)
+                soft = distill.soft_labels(teacher, flat, idx.shape, st.augmenter and st.augmenter.views)
                 distill.loss(ce, logits, soft, config.distill_temperature, config.distill_weight).sum().backward()
             st.optimizer.step()
             if st.ema is not None:
