@@ -13,7 +13,7 @@ from test_oracle import ATOL, max_abs, plain_shift
 from fcnbook.config import RunConfig
 from fcnbook.store import runner
 from fcnbook.training import distill
-from fcnbook.training.augment import Augmenter, n_views, view_offsets
+from fcnbook.training.augment import Augmenter, view_offsets
 from fcnbook.training.fit import fit
 from fcnbook.training.model import FCN
 from synthetic import make_splits
@@ -32,8 +32,10 @@ def test_view_table_equals_a_plain_teacher_on_each_plainly_shifted_image(k, flip
     x = torch.randn(40, 784, generator=torch.Generator().manual_seed(1))
     background = x.min().item()
     teacher = bn_teacher()
-    table = distill.teacher_view_log_probs(teacher, x, 2.0, k, flips, background)
-    assert table.shape == (40, n_views(k, flips), 10) == (40, (2 * k + 1) ** 2 * (2 if flips else 1), 10)
+    student = TEACHER.replace(augment="shift_flip" if flips else "shift", max_shift=k, teacher="0123456789abcdef",
+                              distill_weight=0.5, distill_temperature=2.0, distill_views="augmented")
+    table = distill.teacher_view_log_probs(teacher, x, student, background)
+    assert table.shape == (40, student.soft_label_views(), 10) == (40, (2 * k + 1) ** 2 * (2 if flips else 1), 10)
     members = [teacher.member(s) for s in range(3)]
     seen = set()
     for v in range(table.shape[1]):
@@ -61,7 +63,7 @@ def test_fit_on_the_view_table_equals_a_plain_loop_that_evaluates_the_teacher_on
     teacher = bn_teacher()
     config = TEACHER.replace(hidden=(48, 24), augment="shift_flip", teacher="0123456789abcdef", distill_weight=0.7,
                              distill_temperature=3.0, distill_views="augmented")
-    table = distill.teacher_view_log_probs(teacher, data.x_train, 3.0, 2, True, data.x_train.min().item())
+    table = distill.teacher_view_log_probs(teacher, data.x_train, config, data.x_train.min().item())
     results = fit(config, [0, 1], data=data, progress=False, device="cpu", teacher=table)
     members = [teacher.member(s) for s in range(3)]
     for r in results:

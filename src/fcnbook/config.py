@@ -203,6 +203,14 @@ class RunConfig:
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
+    def soft_label_views(self) -> int:
+        """Soft labels per training image a distilled run's teacher gives: 1 for ``distill_views="clean"``, one per
+        shift (and flip) the augmenter can make for ``"augmented"``, ``(2 * max_shift + 1)^2`` (times two with flips).
+        """
+        if self.distill_views == "clean":
+            return 1
+        return (2 * self.max_shift + 1) ** 2 * (2 if self.augment == "shift_flip" else 1)
+
     def label(self) -> str:
         """Short human-readable description, e.g. ``500-50 sgd lr=0.1``."""
         parts = ["-".join(map(str, self.hidden)), self.optimizer, f"lr={self.lr:.3g}"]

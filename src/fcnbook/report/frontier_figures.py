@@ -11,7 +11,8 @@ from fcnbook.report.chapters.frontier import Frontier, verdict
 
 #: How each extra is named in the figure and the tables.
 NAMES = {"peer": "public peer (1024-256)", "previous": "study's first recipe (697-833)",
-         **{name: f"{rung}, distilled" for name, rung in ladder.TEACHERS.items()},
+         **{name: f"{rung}, distilled" + (" on augmented views" if name in ladder.AUGMENTED_VIEWS else "")
+            for name, rung in ladder.TEACHERS.items()},
          "bf16": f"{ladder.TEACHER_RUNG} in bf16",
          **{name: f"{rung} on MNIST" for name, rung in ladder.ON_MNIST.items()}, "search": "search's recipe"}
 #: How a data set is named in the tables.

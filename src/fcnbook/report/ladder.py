@@ -46,8 +46,9 @@ TEACHER_CANDIDATES = 5
 BEST_RUNG, BEST_CANDIDATES = "width", 9
 #: Each distilled extra's teacher rung, and the rung each MNIST extra carries over (the chapter reads both).
 TEACHERS = {"distilled": TEACHER_RUNG, "distilled-best": BEST_RUNG, "distilled-best-augmented": BEST_RUNG}
-#: Distilled extras taught the teacher's outputs on each augmented image (the others: on the clean images).
-AUGMENTED_VIEWS = ("distilled-best-augmented",)
+#: Distilled extras taught the teacher's outputs on each augmented image, each with its sibling taught on the clean
+#: images (the same teacher and student otherwise): the chapter compares the two seed by seed.
+AUGMENTED_VIEWS = {"distilled-best-augmented": "distilled-best"}
 ON_MNIST = {"mnist": TEACHER_RUNG, "mnist-best": BEST_RUNG}
 #: Distillation's temperature and weight (Hinton et al. 2015 use T in 2-20 and a small weight on the hard labels).
 DISTILL_TEMPERATURE, DISTILL_WEIGHT = 4.0, 0.9

@@ -244,12 +244,11 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
             state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
     dev = resolve_device(device)
     model = distill.stacked_teacher(teacher, state, dev)
-    x, temperature = splits.x_train.to(dev), config.distill_temperature
+    x = splits.x_train.to(dev)
     if config.distill_views == "clean":
-        return distill.teacher_log_probs(model, x, temperature)
+        return distill.teacher_log_probs(model, x, config.distill_temperature)
     t0 = time.perf_counter()  # background: the normalised black pixel, as fit gives the student's augmenter
-    table = distill.teacher_view_log_probs(model, x, temperature, config.max_shift, config.augment == "shift_flip",
-                                           background=x.min().item())
+    table = distill.teacher_view_log_probs(model, x, config, background=x.min().item())
     log(f"tabulated the teacher's outputs on {table.shape[1]} views of {len(x)} training images: "
         f"{time.perf_counter() - t0:.1f} s")
     return table

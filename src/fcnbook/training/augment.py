@@ -128,13 +128,9 @@ def shifted(xb: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Te
     return padded[s_idx, b_idx, rows[..., :, None], cols[..., None, :]].reshape(S, b, n)
 
 
-def n_views(k: int, flips: bool) -> int:
-    """How many distinct shifted (and mirrored) views of an image offsets up to ``k`` pixels give."""
-    return (2 * k + 1) ** 2 * (2 if flips else 1)
-
-
 def view_index(dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, k: int, flips: bool) -> torch.Tensor:
-    """Each image's view as one integer in ``[0, n_views(k, flips))``: offsets row-major, the flip last. A
+    """Each image's view as one integer in ``[0, (2k+1)^2)`` (twice that with flips): offsets row-major, the flip
+    last (``RunConfig.soft_label_views`` counts them). A
     teacher's outputs tabulated per view (:func:`fcnbook.training.distill.teacher_view_log_probs`) are looked up
     with it."""
     index = (dy + k) * (2 * k + 1) + (dx + k)

@@ -55,21 +55,23 @@ def teacher_log_probs(model, x: torch.Tensor, temperature: float) -> torch.Tenso
 
 
 @torch.no_grad()
-def teacher_view_log_probs(model, x: torch.Tensor, temperature: float, max_shift: int, flips: bool,
-                           background: float) -> torch.Tensor:
-    """:func:`teacher_log_probs` of every shifted (and mirrored) view of the images ``x``, shape (N, views, classes),
-    views numbered as :func:`fcnbook.training.augment.view_index` numbers them and rendered by the augmenter's own
+def teacher_view_log_probs(model, x: torch.Tensor, config: RunConfig, background: float) -> torch.Tensor:
+    """:func:`teacher_log_probs` of every shifted (and mirrored) view of the images ``x`` that ``config``'s augmenter
+    can make, at its temperature: shape (N, ``config.soft_label_views()``, classes), views numbered as
+    :func:`fcnbook.training.augment.view_index` numbers them and rendered by the augmenter's own
     :func:`~fcnbook.training.augment.shifted`, so a view's pixels are those the student is shown."""
-    from fcnbook.training.augment import n_views, shifted, view_offsets
+    from fcnbook.training.augment import shifted, view_offsets
 
+    k, flips = config.max_shift, config.augment == "shift_flip"
     views = []
-    for v in range(n_views(max_shift, flips)):
+    for v in range(config.soft_label_views()):
         chunks = []
         for start in range(0, len(x), CHUNK):  # shifting a chunk at a time bounds the gather's index tensors
             part = x[start : start + CHUNK][None]
             offsets = [torch.full(part.shape[:2], o, dtype=torch.long, device=x.device)
-                       for o in view_offsets(v, max_shift, flips)]
-            chunks.append(teacher_log_probs(model, shifted(part, *offsets, max_shift, background)[0], temperature))
+                       for o in view_offsets(v, k, flips)]
+            chunks.append(teacher_log_probs(model, shifted(part, *offsets, k, background)[0],
+                                            config.distill_temperature))
         views.append(torch.cat(chunks))
     return torch.stack(views, dim=1)
 
@@ -111,11 +113,8 @@ def check_targets(teacher: torch.Tensor | None, config: RunConfig, n_train: int,
                          f"(config.teacher={config.teacher!r}, soft labels {given})")
     if teacher is None:
         return
-    from fcnbook.training.augment import n_views
-
-    shape = (n_train, n_classes)
-    if config.distill_views == "augmented":
-        shape = (n_train, n_views(config.max_shift, config.augment == "shift_flip"), n_classes)
+    views = config.soft_label_views()
+    shape = (n_train, n_classes) if config.distill_views == "clean" else (n_train, views, n_classes)
     if tuple(teacher.shape) != shape or not teacher.is_floating_point():
         raise ValueError(f"teacher must be {shape} log-probabilities for distill_views={config.distill_views!r} "
                          f"(got {tuple(teacher.shape)})")

@@ -14,7 +14,9 @@ import pandas as pd
 
 from fcnbook.report import ladder
 from fcnbook.report.budget import run_gflop as compute_gflop
+from fcnbook.report.budget import split_sizes
 from fcnbook.report.settings import Settings
+from fcnbook.stats.flops import layer_sizes, matmul_flops
 from fcnbook.stats.multiplicity import holm
 from fcnbook.stats.pareto import pareto_front
 from fcnbook.store.frames import MissingRuns, paired_differences, stored_results
@@ -24,7 +26,7 @@ ALPHA = 0.05  # the family-wise error rate of the ladder's comparisons
 TARGETS = {"single": 0.915, "ensemble": 0.920, "mnist": 0.988}
 #: The distilled network's target: the share of the gap between one network and its ensemble that it closes.
 DISTILL_TARGET = 0.5
-OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "mean", "sd", "n", "gflop", "hours"]
+OTHER_COLUMNS = ["name", "label", "key", "dataset", "epochs", "val", "mean", "sd", "n", "gflop", "hours"]
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,15 @@ def _is_stored(config, seeds, root) -> bool:
 
 
 def _with_teacher(config, rungs, seeds) -> float:
-    """Counted compute per seed of ``config``; a distilled one also carries its share of its teacher's members."""
+    """Counted compute per seed of ``config``; a distilled one also carries its share of its teacher's members:
+    their training and their evaluation passes over the training images for the soft labels (one per view)."""
     own = compute_gflop(config)
     teacher = next((r.config for r in rungs if r.config.key() == config.teacher), None)
-    return own + (compute_gflop(teacher) * len(config.teacher_seeds) / len(seeds) if teacher else 0.0)
+    if teacher is None:
+        return own
+    labels = matmul_flops(layer_sizes(teacher.hidden), split_sizes(config)[0], backward=False) / 1e9
+    member = compute_gflop(teacher) + labels * config.soft_label_views()
+    return own + member * len(config.teacher_seeds) / len(seeds)
 
 
 def study(S: Settings) -> Frontier | None:
@@ -134,7 +141,8 @@ def study(S: Settings) -> Frontier | None:
                            columns=["rung", "ingredient", "key", "gflop"]).set_index("rung")
     pending["hours"] = pending["gflop"] * rate
     others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
-                            "epochs": c.epochs, **_mean_sd(res.runs, c.key()), "gflop": _with_teacher(c, rungs, seeds),
+                            "epochs": c.epochs, "val": _val_mean(res.runs, c.key()), **_mean_sd(res.runs, c.key()),
+                            "gflop": _with_teacher(c, rungs, seeds),
                             "hours": res.runs.loc[res.runs["key"] == c.key(), "seconds"].astype(float).sum() / 3600}
                            for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
     best = chosen(table)
@@ -148,6 +156,7 @@ def study(S: Settings) -> Frontier | None:
                         pd.DataFrame([found] if found else [], index=["search"] if found else [],
                                      columns=["mean", "gflop"])])
     pairs = [(best, "peer"), (best, table.index[0]), ("peer", table.index[0]), *ladder.TEACHERS.items(),
+             *ladder.AUGMENTED_VIEWS.items(),
              ("bf16", ladder.TEACHER_RUNG), (best, "previous"),
              *[("search", b) for b in search_against(best, table.index[0])]]
     ensembles = {name: _ensemble(records, key, seeds) for name, key in keys.items()}
@@ -187,6 +196,12 @@ def comparisons(runs: pd.DataFrame, keys: dict[str, str], pairs) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["a", "b", "mean", "ci_low", "ci_high", "p", "n"])
 
 
+def _val_mean(runs: pd.DataFrame, key: str) -> float:
+    """Mean final validation accuracy of ``key``'s stored seeds (NaN where a record has none)."""
+    mine = runs.loc[runs["key"] == key].reindex(columns=list(dict.fromkeys([*runs.columns, "final_val_accuracy"])))
+    return mine["final_val_accuracy"].astype(float).mean()
+
+
 def _mean_sd(runs: pd.DataFrame, key: str) -> dict:
     acc = runs.loc[runs["key"] == key, "test_accuracy"].astype(float)
     return {"mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc)}
@@ -202,10 +217,14 @@ def gap_closed(f: Frontier, name: str = "distilled") -> float:
     return (f.others.loc[name, "mean"] - one) / (ensemble - one) if ensemble > one else 0.0
 
 
-def taught_by(rung: str, table: dict) -> str | None:
+def taught_by(rung: str, table: dict, others: pd.DataFrame | None = None) -> str | None:
     """The extra of ``table`` (:data:`~fcnbook.report.ladder.TEACHERS` or :data:`~fcnbook.report.ladder.ON_MNIST`)
-    that carries ``rung``, else None."""
-    return next((name for name, r in table.items() if r == rung), None)
+    that carries ``rung``, else None. Where several do (two distillations of one rung), the one stored in ``others``
+    (:attr:`Frontier.others`) with the best validation mean, a choice the test set plays no part in; with none of
+    them stored, the first declared."""
+    names = [name for name, r in table.items() if r == rung]
+    kept = [name for name in names if others is not None and name in others.index]
+    return max(kept, key=lambda name: others.loc[name, "val"]) if kept else next(iter(names), None)
 
 
 def against_target(got: float | None, name: str) -> str:

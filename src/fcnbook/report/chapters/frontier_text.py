@@ -88,28 +88,47 @@ def _closed(share: float) -> str:
 
 
 def _distilled(f: Frontier) -> str:
-    """One sentence per stored distilled extra (its teacher's ensemble, what distillation kept); the best rung's
-    distillation, when it is not stored yet, named with the command that trains it."""
-    said = []
+    """Per stored distilled extra: its teacher's ensemble (once per teacher), what distillation kept, which images the
+    soft labels are of; which of a rung's two distillations the target counts; the best rung's distillation, when it
+    is not stored yet, named with the command that trains it."""
+    said, told = [], set()
     for name, teacher in ladder.TEACHERS.items():
         if not np.isfinite(share := gap_closed(f, name)):
             continue
         d, rung, ensemble = f.others.loc[name], f.rungs.loc[teacher], f.ensembles[teacher]
-        said.append(f"The {{term}}`ensemble` of the **{teacher}** rung's {int(rung['n'])} seeds (mean of their "
-                    f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks. "
-                    f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
-                    f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels), each seed "
-                    f"scores {d['mean']:.4f} on average (SD {d['sd']:.4f}): a paired gain of "
-                    f"{_difference(f, name, teacher)} over the rung: it closes "
-                    f"{_closed(share)} of the gap between one network and "
-                    "the ensemble.")
-        if ladder.rung(f.S, teacher).augment != "none":  # what the student is taught on an augmented image
-            said.append("The soft labels are the teacher's outputs on the un-augmented training images, computed once "
-                        "before training, so a shifted or flipped image is taught the soft label of its original.")
+        if teacher not in told:
+            told.add(teacher)
+            said.append(f"The {{term}}`ensemble` of the **{teacher}** rung's {int(rung['n'])} seeds (mean of their "
+                        f"softmax outputs) scores {ensemble:.4f}, against {rung['mean']:.4f} for one of its networks.")
+        said.append(f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
+                    f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels"
+                    f"{_views(f, name, teacher)}), each seed scores {d['mean']:.4f} on average (SD {d['sd']:.4f}): a "
+                    f"paired gain of {_difference(f, name, teacher)} over the rung: it closes {_closed(share)} of the "
+                    "gap between one network and the ensemble.")
+        if (clean := ladder.AUGMENTED_VIEWS.get(name)) in f.others.index:
+            counted = taught_by(teacher, ladder.TEACHERS, f.others)
+            said.append(f"Against the student taught on the clean images, seed by seed: {_difference(f, name, clean)}. "
+                        f"The targets count the student with the better validation mean, the one taught on "
+                        f"{'each augmented image' if counted == name else 'the clean images'} "
+                        f"({f.others.loc[counted, 'val']:.4f} against "
+                        f"{f.others.loc[clean if counted == name else name, 'val']:.4f}).")
     if name := _best_untrained(f, ladder.TEACHERS):
         said.append(f"The **{chosen(f.rungs)}** rung's ensemble distilled into one network is not trained yet "
                     f"(`fcnbook frontier --train {name}`).")
     return " ".join(said)
+
+
+def _views(f: Frontier, name: str, teacher: str) -> str:
+    """Which images a distilled extra's soft labels are of, said only when its teacher trains on augmented ones."""
+    rung = ladder.rung(f.S, teacher)
+    if rung.augment == "none":
+        return ""
+    if name in ladder.AUGMENTED_VIEWS:
+        views = ladder.extras(f.S)[name].soft_label_views()
+        return (f"; the soft labels are the teacher's outputs on each shifted or flipped image exactly as the student "
+                f"sees it, tabulated for all {views} views of every training image before training")
+    return ("; the soft labels are the teacher's outputs on the un-augmented training images, so a shifted or flipped "
+            "image is taught the soft label of its original")
 
 
 def _mnist(f: Frontier) -> str:
@@ -129,7 +148,7 @@ def _mnist(f: Frontier) -> str:
 
 def _best_untrained(f: Frontier, table: dict) -> str | None:
     """The extra of ``table`` that carries the best rung when it is declared but not stored, else None."""
-    name = taught_by(chosen(f.rungs), table)
+    name = taught_by(chosen(f.rungs), table, f.others)
     return name if name and name not in f.others.index else None
 
 
@@ -169,7 +188,7 @@ def _conclusion(f: Frontier) -> str:
             + (": " + and_(against) + ", seed by seed." if against else "."))
     if best in f.ensembles:
         text += f" Its {int(t.loc[best, 'n'])} seeds' networks together score {f.ensembles[best]:.4f}"
-        name = taught_by(best, ladder.TEACHERS)
+        name = taught_by(best, ladder.TEACHERS, f.others)
         share = gap_closed(f, name) if name else float("nan")
         if np.isfinite(share):
             d = _difference(f, name, best)
@@ -191,7 +210,7 @@ def _conclusion(f: Frontier) -> str:
 def _carrier(f: Frontier, best: str, table: dict) -> tuple[str | None, str]:
     """The stored extra of ``table`` that carries the best rung, else the first stored one with a note saying
     whose it is and how to train the best rung's; ``(None, "")`` when none is stored."""
-    mine = taught_by(best, table)
+    mine = taught_by(best, table, f.others)
     if mine in f.others.index:
         return mine, ""
     other = next((name for name in table if name in f.others.index), None)

@@ -153,7 +153,7 @@ def frontier_bullet(f: frontier.Frontier) -> str:
             + (f"; {and_(said['hurts'])} cost accuracy" if said["hurts"] else ""))
     if "peer" in f.others.index:
         text += f"; the public peer's recipe scores {f.others.loc['peer', 'mean']:.4f} under the same protocol"
-    mnist = frontier.taught_by(best.name, ladder.ON_MNIST)
+    mnist = frontier.taught_by(best.name, ladder.ON_MNIST, f.others)
     measured = {"one network": ("single", best["mean"]),  # ensembles are held to the ensemble target only
                 "the ensemble of its seeds": ("ensemble", f.ensembles.get(best.name)),
                 "the same network on MNIST": ("mnist", f.others.loc[mnist, "mean"] if mnist in f.others.index
@@ -161,7 +161,7 @@ def frontier_bullet(f: frontier.Frontier) -> str:
     text += ". Against the frontier's targets: " + "; ".join(
         f"{words} {got:.4f} (target {frontier.TARGETS[name]:.3f}, {frontier.against_target(got, name)})"
         for words, (name, got) in measured.items() if got is not None)
-    taught = frontier.taught_by(best.name, ladder.TEACHERS)
+    taught = frontier.taught_by(best.name, ladder.TEACHERS, f.others)
     share = frontier.gap_closed(f, taught) if taught else float("nan")
     if np.isfinite(share):
         text += (f"; distilled back into one network, the ensemble keeps {f'{share:.0%}' if share > 0 else 'none'} "
