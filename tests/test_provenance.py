@@ -161,3 +161,31 @@ def test_compare_stores_finds_identical_different_and_missing_records(stored, tm
     with pytest.raises(SystemExit) as e:
         main(["verify", "--against", str(other / "nothing")])
     assert e.value.code == 2 and "holds no run records" in capsys.readouterr().err
+
+
+def test_verify_remakes_a_distilled_record_from_its_teachers_stored_weights_and_leaves_it_out_without_them(
+        monkeypatch, tmp_path):
+    """A distilled record is re-made exactly with the soft labels of its teacher's kept weights (augmented views
+    too); where those weights are not stored (a fresh clone) it is left out of the sample, with a line saying so."""
+    import shutil
+
+    splits = make_splits()
+    monkeypatch.setattr("fcnbook.data.splits.load_for", lambda config: splits)
+    teacher = RunConfig(hidden=(32,), batch_size=100, epochs=2, optimizer="adam", lr=1e-3)
+    student = RunConfig(hidden=(16,), batch_size=100, epochs=2, augment="shift", max_shift=1, teacher=teacher.key(),
+                        teacher_seeds=(0, 1), distill_weight=0.5, distill_views="augmented")
+    runner.run(teacher, [0, 1], progress=False, root=tmp_path, keep_weights=True)
+    runner.run(student, [2], progress=False, root=tmp_path)
+    for path in (tmp_path / "runs" / teacher.key()).glob("seed-*.json"):
+        path.rename(path.with_suffix(".kept"))  # only the student's record can be drawn
+    (tmp_path / "runs" / teacher.key() / "seed-0.json").write_bytes(
+        (tmp_path / "runs" / teacher.key() / "seed-0.kept").read_bytes())  # its config names the teacher
+    lines = []
+    assert verify_cli.verify(2, tmp_path, rng_seed=0, log=lines.append)
+    passed = [line for line in lines if line.startswith("PASS")]
+    assert any(student.label() in line and "exact" in line and " 0 of " in line for line in passed)
+    shutil.rmtree(tmp_path / "weights")
+    lines.clear()
+    assert verify_cli.verify(2, tmp_path, rng_seed=0, log=lines.append)
+    assert lines[0].startswith("left out 1 distilled record(s): their teachers' final weights are not stored")
+    assert not any(student.label() in line for line in lines[1:])

@@ -82,17 +82,21 @@ def _threads_of(record: dict) -> int | None:
     return n if isinstance(n, int) and 1 <= n <= (os.cpu_count() or 1) else None
 
 
-def _fit_with_threads(threads: int | None, *args, **kwargs):
-    """``fit(*args, **kwargs)`` with ``threads`` torch threads (if given), the previous setting restored after."""
+def _fit_with_threads(threads: int | None, config: RunConfig, seed: int, *, data, root, **kwargs):
+    """``fit`` of ``config``'s ``seed`` with ``threads`` torch threads (if given), the previous setting restored
+    after; a distilled configuration's soft labels are computed from its teacher's stored weights under the same
+    setting."""
     import torch
 
+    from fcnbook.store.runner import stored_soft_labels
     from fcnbook.training.fit import fit
 
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
     try:
-        return fit(*args, **kwargs)
+        teacher = stored_soft_labels(config, data, root, kwargs["device"]) if config.teacher else None
+        return fit(config, seed, data=data, teacher=teacher, **kwargs)
     finally:
         torch.set_num_threads(before)
 
@@ -123,6 +127,7 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
     """
     from fcnbook.data.splits import load_for
     from fcnbook.report.chapters.provenance import stored
+    from fcnbook.store.runner import teacher_kept
     from fcnbook.training.environment import describe
     from fcnbook.training.setup import resolve_device
     from fcnbook.version import TRAINING_CODE_VERSION
@@ -142,6 +147,15 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
                              f"this machine's CPU ({here.get('cpu')}), torch {here.get('torch')} and device "
                              f"{here.get('device')} with at most {os.cpu_count()} threads; drop --here to check "
                              "others within the tolerance")
+    kept = [r for r in records
+            if not r["config"].get("teacher") or teacher_kept(RunConfig.from_dict(r["config"]), root)]
+    if len(kept) < len(records):  # their soft labels need the teacher's final weights, which git does not keep
+        log(f"left out {len(records) - len(kept)} distilled record(s): their teachers' final weights are not stored "
+            f"under {Path(root or results_dir()) / 'weights'} (`fcnbook frontier --train NAME` keeps them)")
+    records = kept
+    if not records:
+        raise ValueError("no record left to retrain: every one is distilled from a teacher whose weights are not "
+                         "stored")
     chosen = random.Random(rng_seed).sample(records, min(sample, len(records)))
     ok = True
     for record in chosen:
@@ -151,7 +165,8 @@ def verify(sample: int, root: Path | None = None, *, rng_seed: int | None = None
             log(f"SKIP {config.label()} seed {record['seed']}: made on other data (checksum differs)")
             continue
         threads = _threads_of(record)
-        result = _fit_with_threads(threads, config, record["seed"], data=splits, device=dev, progress=False)
+        result = _fit_with_threads(threads, config, record["seed"], data=splits, root=root, device=dev,
+                                   progress=False)
         c = compare(record, result)
         exact = _same_machine(record, here | {"torch_threads": threads or here.get("torch_threads")})
         if exact:

@@ -242,7 +242,34 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
                 log(f"trained the teacher {teacher.label()}: {len(need)} seed(s), "
                     f"{time.perf_counter() - t0:.1f} s in this process")  # a resumed run counts only its own time
             state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
-    dev = resolve_device(device)
+    return _from_weights(config, teacher, state, splits, resolve_device(device), log)
+
+
+def stored_soft_labels(config: RunConfig, splits, root: Path | None = None, device: str = "cpu"):
+    """The soft labels of distilled ``config``'s teacher from its stored final weights, or None when they are not
+    stored: nothing is trained or written (``fcnbook verify`` re-makes a distilled record with them)."""
+    from fcnbook.training.setup import resolve_device
+
+    root = Path(root or results_dir())
+    teacher = _teacher_config(config.teacher, {}, root)
+    state = weights.load(teacher, list(config.teacher_seeds), splits.checksum, TRAINING_CODE_VERSION, root,
+                         warn=lambda msg: None)
+    return None if state is None else _from_weights(config, teacher, state, splits, resolve_device(device), None)
+
+
+def teacher_kept(config: RunConfig, root: Path | None = None) -> bool:
+    """Whether every teacher seed of distilled ``config`` has a weights file under ``root`` (not read yet)."""
+    root = Path(root or results_dir())
+    try:
+        teacher = _teacher_config(config.teacher, {}, root)
+    except ValueError:
+        return False
+    return all(weights.path(teacher, s, root).exists() for s in config.teacher_seeds)
+
+
+def _from_weights(config: RunConfig, teacher: RunConfig, state: dict, splits, dev, log):
+    """``config``'s soft labels from its ``teacher``'s stacked final weights ``state`` on device ``dev``."""
+    log = log or (lambda msg: None)
     model = distill.stacked_teacher(teacher, state, dev)
     x = splits.x_train.to(dev)
     if config.distill_views == "clean":
