@@ -50,9 +50,9 @@ display(Markdown(headlines.bullets(headlines.gather(profile, seeds))))
 #   and this book.
 # - **Experiments.** One chapter per question, in the order of the report: the data, the baseline network,
 #   optimizers and learning rates, regularisation, initialisation, batch normalisation, the tuned network, a
-#   validation-only search beyond it, the transfer to MNIST, a classical (non-neural) classifier for comparison, a
-#   summary that puts the report's Table 1 next to the reproduced numbers, and the report's original protocol run
-#   beside ours.
+#   validation-only search beyond it, how far one fully connected network goes when ingredients are added one at a
+#   time, the transfer to MNIST, a classical (non-neural) classifier for comparison, a summary that puts the
+#   report's Table 1 next to the reproduced numbers, and the report's original protocol run beside ours.
 # - **Back matter.** {doc}`12_provenance` lists every stored run: its machine, library versions and training
 #   time. {doc}`../rebuild` says how to rebuild the book, rerun a chapter with other parameters, or add one.
 #   {doc}`../glossary` explains the terms of the search and of the statistics.

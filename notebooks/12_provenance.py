@@ -47,8 +47,9 @@ plots.style(shown, digits=1).hide(axis="index")
 plots.style(totals, digits=1) if totals is not None else None
 
 # %% tags=["remove-input"]
-display(Markdown(provenance.summary_text(table, TRAINING_CODE_VERSION) + " " + provenance.study_text(
-    provenance.stored(code_version=TRAINING_CODE_VERSION, study=True))))
+display(Markdown(" ".join(filter(None, [
+    provenance.summary_text(table, TRAINING_CODE_VERSION), provenance.untimed_text(records),
+    provenance.study_text(provenance.stored(code_version=TRAINING_CODE_VERSION, study=True))]))))
 
 # %% [markdown]
 # ## What a build from an empty store costs

@@ -45,7 +45,7 @@ else:
 # %% [markdown]
 # ## The ladder
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "full-width"]
 if study is not None:
     display(plots.style(frontier_figures.ladder_table(study), caption="The ingredient ladder on the frontier's seeds (5-9 in the full profile): mean validation accuracy (what chooses the best rung), test accuracy (mean, SD between seeds), the paired gain over the rung before with its 95 % t interval, Holm's adjusted p over the ladder, the verdict, counted compute per seed and measured wall-clock hours of all seeds (estimated for rungs not trained yet)."))
 

@@ -208,6 +208,38 @@ def test_runner_keeps_weights_when_asked_so_a_later_student_needs_no_retraining(
     assert trained[1:] == [(student.key(), [2], False)]
 
 
+def test_a_students_seconds_count_its_share_of_the_teachers_pass_for_the_soft_labels(synthetic_store, tmp_path,
+                                                                                      monkeypatch):
+    """The teacher's training is in the teacher's records; its pass over the training images for the soft labels is
+    the student's cost: each member's record adds its share to the seconds that fit measured, and says it."""
+    import time
+
+    splits, trained = synthetic_store
+    runner.run(TEACHER, [0, 1], progress=False, keep_weights=True)
+    slow, fitted, counted = runner._from_weights, [], runner.fit
+
+    def slow_pass(*args):
+        time.sleep(0.4)  # a pass long enough to tell apart from the clock's noise
+        return slow(*args)
+
+    def keeping_fit(*args, **kw):
+        fitted.extend(results := counted(*args, **kw))
+        return results
+
+    monkeypatch.setattr(runner, "_from_weights", slow_pass)
+    monkeypatch.setattr(runner, "fit", keeping_fit)
+    student = RunConfig(hidden=(32,), batch_size=100, epochs=2, teacher=TEACHER.key(), teacher_seeds=(0, 1),
+                        distill_weight=0.5)
+    runner.run(student, [2, 3], progress=False)
+    assert [r.seed for r in fitted] == [2, 3] and all(r.stack_size == 2 for r in fitted)
+    for result in fitted:
+        record = json.loads(store.record_path(student, result.seed, tmp_path).read_text())
+        share = record["extra"]["soft_label_seconds"]
+        assert 0.4 / 2 <= share < 0.4 / 2 + 5 and record["seconds"] == pytest.approx(result.seconds + share)
+    teacher = json.loads(store.record_path(TEACHER, 0, tmp_path).read_text())
+    assert "soft_label_seconds" not in teacher["extra"]
+
+
 def test_an_interrupt_while_the_teacher_trains_names_the_teachers_checkpoint(synthetic_store, tmp_path, monkeypatch):
     """The teacher is trained inside the student's turn: what an interrupt kept names the teacher's epoch
     checkpoint (the student has none yet), and the same call then resumes the teacher and trains the student."""

@@ -30,9 +30,9 @@ def test_pareto_front_keeps_only_undominated_points():
 
 def test_rung_table_gains_are_paired_by_seed():
     S = experiments.settings("quick")
-    rungs = [ladder.Rung("r0", "base", experiments.baseline(S)),
-             ladder.Rung("r1", "more", experiments.baseline(S, lr=0.05)),
-             ladder.Rung("r2", "less", experiments.baseline(S, lr=0.02))]
+    rungs = [ladder.Rung("r0", "base", "base in full", experiments.baseline(S)),
+             ladder.Rung("r1", "more", "more in full", experiments.baseline(S, lr=0.05)),
+             ladder.Rung("r2", "less", "less in full", experiments.baseline(S, lr=0.02))]
     rng = np.random.default_rng(0)
     base = 0.85 + rng.normal(0, 0.01, 5)
     acc = {0: base, 1: base + 0.01 + rng.normal(0, 0.001, 5), 2: base + 0.01 + rng.normal(0, 0.001, 5)}
@@ -53,12 +53,13 @@ def test_each_rung_adds_exactly_its_ingredient():
     S = experiments.settings("full")
     rungs = ladder.ladder(S)
     assert rungs[0].config == experiments.tuned(S)  # the report's tuned network as its code ran it
-    for (name, _, changes), before, after in zip(ladder.STEPS[1:], rungs[:-1], rungs[1:], strict=True):
+    for (name, _, _, changes), before, after in zip(ladder.STEPS[1:], rungs[:-1], rungs[1:], strict=True):
         moved = {f for f in before.config.to_dict() if before.config.to_dict()[f] != after.config.to_dict()[f]}
         assert moved == set(changes), name
     long = rungs[ladder.STEPS.index(next(s for s in ladder.STEPS if s[0] == "long"))]
     assert long.config.epochs == 200 and long.ingredient == "long training: 200 epochs instead of 70"
-    assert all("{" not in r.ingredient for r in rungs + ladder.ladder(experiments.settings("quick")))
+    assert long.short == "200 epochs"
+    assert all("{" not in r.ingredient + r.short for r in rungs + ladder.ladder(experiments.settings("quick")))
     assert len({r.config.key() for r in rungs}) == len(rungs)
     assert ladder.seeds(S) == (5, 6, 7, 8, 9) and not set(ladder.seeds(S)) & set(S.seeds)  # fresh seeds
 
@@ -259,6 +260,12 @@ def test_full_profile_chapter_reads_only_what_is_stored(tmp_path, monkeypatch):
     assert "seed by seed" in text["peer"] and "Welch" not in text["peer"]
     assert "the public peer's recipe +" in text["peer"]
     assert "search" in f.ensembles  # the recipe's ensemble joins the others
+    # the table labels each rung in a few words (the columns issue 21 asks for); the sentences below say it in full
+    table = frontier_figures.ladder_table(f)
+    assert list(table.columns) == ["ingredient", "val. mean", "test mean", "SD", "gain", "95 % CI", "Holm p",
+                                   "verdict", "GFLOP", "hours"]
+    assert table["ingredient"].tolist() == [r.short for r in ladder.ladder(S)]
+    assert all(f"**{r.name}** ({r.ingredient})" in text["ladder"] for r in ladder.ladder(S)[1:])
     from fcnbook.report.settings import Stored
 
     assert frontier.study(S.replace(lab=Stored(tmp_path))) is None

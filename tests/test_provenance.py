@@ -41,6 +41,24 @@ def test_table_lists_each_configuration_with_its_machine(stored):
     assert "1 configurations and 2 runs" in provenance.summary_text(t, records[0]["code_version"])
 
 
+def test_distilled_records_without_their_soft_label_seconds_are_said(stored):
+    """Records of a distilled run made before the teacher's pass was timed are counted in one sentence; plain runs
+    and distilled runs that carry their share say nothing."""
+    records = provenance.stored(stored)
+    assert provenance.untimed_text(records) == ""
+    student = [dict(r, config=dict(r["config"], teacher="0123456789abcdef")) for r in records]
+    text = provenance.untimed_text(student)
+    assert text.startswith("2 runs distilled from a teacher were stored before") and "leave that pass out" in text
+    timed = [dict(r, extra=dict(r["extra"], soft_label_seconds=1.5)) for r in student]
+    assert provenance.untimed_text(timed) == provenance.untimed_text(timed[:0]) == ""
+
+
+def test_the_shipped_distilled_records_are_said_to_leave_the_pass_out():
+    shipped = provenance.stored(ROOT / "results")
+    distilled = [r for r in shipped if r["config"].get("teacher")]
+    assert distilled and provenance.untimed_text(shipped).startswith(f"{len(distilled)} runs distilled")
+
+
 def test_verify_passes_on_untouched_records_and_fails_on_an_altered_one(stored):
     lines = []
     assert verify_cli.verify(2, stored, rng_seed=0, log=lines.append)

@@ -56,11 +56,11 @@ def ladder_table(f: Frontier) -> pd.DataFrame:
     with its 95 % CI, Holm's adjusted p, the verdict, counted compute and measured hours; then the untrained rungs
     (estimated hours)."""
     t = f.rungs
-    rows = [{"rung": name, "ingredient": row["ingredient"], "val. mean": row["val"], "test mean": row["mean"],
+    rows = [{"rung": name, "ingredient": row["short"], "val. mean": row["val"], "test mean": row["mean"],
              "SD": row["sd"], "gain": row["gain"], "95 % CI": _ci(row), "Holm p": row["p_holm"],
              "verdict": "" if i == 0 else verdict(row["p_holm"], row["gain"]), "GFLOP": f"{row['gflop']:,.0f}",
              "hours": f"{row['hours']:.2f}"} for i, (name, row) in enumerate(t.iterrows())]
-    rows += [{"rung": name, "ingredient": row["ingredient"], "verdict": "not trained yet",
+    rows += [{"rung": name, "ingredient": row["short"], "verdict": "not trained yet",
               "GFLOP": f"{row['gflop']:,.0f}", "hours": f"{row['hours']:.2f} (est.)"}
              for name, row in f.pending.iterrows()]
     return pd.DataFrame(rows).set_index("rung")

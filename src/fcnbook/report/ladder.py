@@ -60,26 +60,31 @@ HOW_TO_TRAIN = ("**The frontier's runs are not stored**, so this chapter has not
 
 @dataclass(frozen=True)
 class Rung:
-    """One step of the ladder: its name, the ingredient it adds (in words) and the configuration it trains."""
+    """One step of the ladder: its name, the ingredient it adds (a few words for tables, and in full) and the
+    configuration it trains."""
 
     name: str
+    short: str
     ingredient: str
     config: RunConfig
 
 
-#: (name, ingredient, changes from the rung before). ``long`` is replaced by the profile's long-training epochs
-#: (``{epochs}`` in the words; ``{before}``: the rung before's).
-STEPS: tuple[tuple[str, str, dict], ...] = (
-    ("report", "the report's tuned 700-200-50 network as its code ran it (RMSProp 1e-4, dropout 0.15)", {}),
-    ("adamw-onecycle", "AdamW (weight decay 0.05) with a one-cycle schedule peaking at 2e-3",
+#: (name, short, ingredient, changes from the rung before): ``short`` labels the rung in tables, ``ingredient``
+#: says it in full. ``long`` is replaced by the profile's long-training epochs (``{epochs}`` in the words;
+#: ``{before}``: the rung before's).
+STEPS: tuple[tuple[str, str, str, dict], ...] = (
+    ("report", "start: row 16 as run",
+     "the report's tuned 700-200-50 network as its code ran it (RMSProp 1e-4, dropout 0.15)", {}),
+    ("adamw-onecycle", "AdamW, one-cycle", "AdamW (weight decay 0.05) with a one-cycle schedule peaking at 2e-3",
      {"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.05, "schedule": "onecycle", "warmup": 0.25}),
-    ("batch-norm", "batch norm after every hidden Linear", {"batch_norm": True}),
-    ("label-smoothing", "label smoothing 0.1", {"label_smoothing": 0.1}),
-    ("shift-flip", "random shifts of up to 2 px and horizontal flips", {"augment": "shift_flip"}),
-    ("long", "long training: {epochs} epochs instead of {before}", {"epochs": "long"}),
-    ("ema", "an exponential moving average of the weights, decay 0.999", {"ema": 0.999}),
-    ("width", "two hidden layers of 1024", {"hidden": (1024, 1024)}),
-    ("erasing", "random erasing, probability 0.25", {"erase": 0.25}),
+    ("batch-norm", "batch norm", "batch norm after every hidden Linear", {"batch_norm": True}),
+    ("label-smoothing", "label smoothing 0.1", "label smoothing 0.1", {"label_smoothing": 0.1}),
+    ("shift-flip", "shifts ≤ 2 px, flips", "random shifts of up to 2 px and horizontal flips",
+     {"augment": "shift_flip"}),
+    ("long", "{epochs} epochs", "long training: {epochs} epochs instead of {before}", {"epochs": "long"}),
+    ("ema", "weight EMA 0.999", "an exponential moving average of the weights, decay 0.999", {"ema": 0.999}),
+    ("width", "1024-1024", "two hidden layers of 1024", {"hidden": (1024, 1024)}),
+    ("erasing", "random erasing 0.25", "random erasing, probability 0.25", {"erase": 0.25}),
 )
 
 
@@ -91,15 +96,15 @@ def long_epochs(S: Settings) -> int:
 def ladder(S: Settings, dataset: str = "fashion") -> list[Rung]:
     """The rungs in order, each configuration the one before with its ingredient added."""
     config, rungs = tuned(S, dataset), []
-    for name, ingredient, changes in STEPS:
+    for name, short, ingredient, changes in STEPS:
         changes = {k: (long_epochs(S) if v == "long" else v) for k, v in changes.items()}
         if dataset == "mnist" and changes.get("augment") == "shift_flip":
             changes["augment"] = "shift"  # a mirrored digit is another symbol
         if S.precision == "bf16":
             changes.setdefault("precision", "bf16")
-        ingredient = ingredient.format(epochs=changes.get("epochs"), before=config.epochs)
+        words = {"epochs": changes.get("epochs"), "before": config.epochs}
         config = config.replace(**changes)
-        rungs.append(Rung(name, ingredient, config))
+        rungs.append(Rung(name, short.format(**words), ingredient.format(**words), config))
     return rungs
 
 

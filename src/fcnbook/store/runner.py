@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from fcnbook.config import RunConfig, check_seeds
@@ -151,7 +152,8 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
     stored too. A distilled configuration gets its teacher first (:func:`_soft_labels`). Returns the epoch
     training resumed from, or ``None``.
     """
-    teacher = _soft_labels(config, splits, root, device, progress, known or {}, log) if config.teacher else None
+    teacher, taught = (_soft_labels(config, splits, root, device, progress, known or {}, log) if config.teacher
+                       else (None, 0.0))
     path = ckpt.path(config, missing, root)
     for folder in (store.record_path(config, 0, root).parent, path.parent):
         ckpt.remove_partial(folder)  # temporary files of a killed writer (no one else writes here now)
@@ -173,6 +175,9 @@ def _train(config: RunConfig, missing: list[int], splits, root: Path, device: st
             ckpt.remove(path)
         raise
     for result in results:
+        if config.teacher:  # the teacher's pass for the soft labels is this run's cost too: each member its share
+            share = taught / result.stack_size
+            result = replace(result, seconds=result.seconds + share, extra=result.extra | {"soft_label_seconds": share})
         if keep_weights:
             weights.save(result.weights, config, result.seed, splits.checksum, TRAINING_CODE_VERSION, root)
         had = (_stored(config, [result.seed], splits.checksum, root, True, evaluate_test)[result.seed]
@@ -220,7 +225,7 @@ def _teacher_config(key: str, known: dict[str, RunConfig], root: Path) -> RunCon
 
 def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: bool, known: dict[str, RunConfig],
                  log: Callable[[str], None] | None):
-    """The soft labels of ``config``'s teacher on ``splits``' training images; trains missing teacher seeds first."""
+    """The soft labels of ``config``'s teacher (its missing seeds trained first) and the seconds they took."""
     from fcnbook.data.splits import load_for
     from fcnbook.training.setup import resolve_device
 
@@ -242,7 +247,8 @@ def _soft_labels(config: RunConfig, splits, root: Path, device: str, progress: b
                 log(f"trained the teacher {teacher.label()}: {len(need)} seed(s), "
                     f"{time.perf_counter() - t0:.1f} s in this process")  # a resumed run counts only its own time
             state = weights.load(teacher, seeds, splits.checksum, TRAINING_CODE_VERSION, root)
-    return _from_weights(config, teacher, state, splits, resolve_device(device), log)
+    t0 = time.perf_counter()  # the teacher's training is in its own records; its pass here is the student's
+    return _from_weights(config, teacher, state, splits, resolve_device(device), log), time.perf_counter() - t0
 
 
 def stored_soft_labels(config: RunConfig, splits, root: Path | None = None, device: str = "cpu"):

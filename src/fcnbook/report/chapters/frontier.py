@@ -74,8 +74,9 @@ def rung_table(rungs: list, runs: pd.DataFrame) -> pd.DataFrame:
         mine = runs.loc[runs["key"] == r.config.key()].reindex(
             columns=list(dict.fromkeys([*runs.columns, "final_val_accuracy", "seconds"])))
         acc = mine["test_accuracy"].astype(float)
-        row = {"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(), "val": mine["final_val_accuracy"]
-               .astype(float).mean(), "mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc),
+        row = {"rung": r.name, "short": r.short, "ingredient": r.ingredient, "key": r.config.key(),
+               "val": mine["final_val_accuracy"].astype(float).mean(), "mean": acc.mean(), "sd": acc.std(ddof=1),
+               "n": len(acc),
                "gflop": compute_gflop(r.config), "hours": mine["seconds"].astype(float).sum() / 3600}
         if i:
             d = paired_differences(runs, rungs[i - 1].config.key(), [r.config.key()]).iloc[0]
@@ -136,9 +137,9 @@ def study(S: Settings) -> Frontier | None:
     res = S.lab.results([r.config for r in rungs[:n]] + list(shown.values()), list(seeds))
     table = rung_table(rungs[:n], res.runs)
     rate = (table["hours"] / table["gflop"]).median()  # measured hours per counted GFLOP, this store's machines
-    pending = pd.DataFrame([{"rung": r.name, "ingredient": r.ingredient, "key": r.config.key(),
+    pending = pd.DataFrame([{"rung": r.name, "short": r.short, "ingredient": r.ingredient, "key": r.config.key(),
                              "gflop": compute_gflop(r.config)} for r in rungs[n:]],
-                           columns=["rung", "ingredient", "key", "gflop"]).set_index("rung")
+                           columns=["rung", "short", "ingredient", "key", "gflop"]).set_index("rung")
     pending["hours"] = pending["gflop"] * rate
     others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
                             "epochs": c.epochs, "val": _val_mean(res.runs, c.key()), **_mean_sd(res.runs, c.key()),

@@ -124,6 +124,17 @@ def summary_text(provenance: pd.DataFrame, code_version: int) -> str:
             f"{where}; the newest record is from {provenance['created'].max()}.")
 
 
+def untimed_text(records: list[dict]) -> str:
+    """One sentence on the distilled records stored before their teacher's pass for the soft labels was timed (their
+    ``extra`` has no ``soft_label_seconds``), or "": their training seconds leave that pass out."""
+    old = [r for r in records if r["config"].get("teacher") and "soft_label_seconds" not in r.get("extra", {})]
+    if not old:
+        return ""
+    return (f"{len(old)} runs distilled from a teacher were stored before the teacher's pass over the training "
+            "images for their soft labels was timed, so their training seconds above leave that pass out (its "
+            "counted work is in the frontier chapter's compute); later distilled runs count their share of it.")
+
+
 def study_text(records: list[dict]) -> str:
     """One sentence on the hyperparameter study's trial runs (records without test figures), if any are stored."""
     trials = [r for r in records if r.get("test_evaluated") is False]
