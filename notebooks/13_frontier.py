@@ -28,7 +28,7 @@ from IPython.display import Markdown, display
 
 from fcnbook.lab import Lab
 from fcnbook.report import experiments, frontier_figures, ladder, plots
-from fcnbook.report.chapters import frontier, frontier_text
+from fcnbook.report.chapters import distill_check, frontier, frontier_text
 
 # %% tags=["parameters"]
 profile = "full"  # "quick" (tiny rungs, trained here) or "full" (the stored rungs only)
@@ -37,10 +37,9 @@ device = "auto"  # "auto", "cpu" or "cuda"
 # %% tags=["remove-cell"]
 S = experiments.settings(profile, lab=Lab(device))
 study = frontier.study(S)
+text, check = (frontier_text.sentences(study), distill_check.study(S)) if study is not None else ({}, None)
 if study is None:
     display(Markdown(ladder.HOW_TO_TRAIN))
-else:
-    text = frontier_text.sentences(study)
 
 # %% [markdown]
 # ## The ladder
@@ -67,6 +66,21 @@ if study is not None and len(study.others):
 # %% tags=["remove-input"]
 if study is not None:
     display(Markdown("\n\n".join(filter(None, [text["peer"], text["distilled"], text["bf16"], text["mnist"]]))))
+
+# %% [markdown]
+# ### A check: is the teacher's label smoothing or the temperature to blame?
+#
+# Why do the distilled networks keep none of the gain? Two suspects, tested on the label-smoothing rung in bf16:
+# the teacher's own label smoothing, which keeps its probabilities away from 0 and 1, and the temperature 4, which
+# flattens them further. Two teachers (with and without label smoothing, each an ensemble of seeds 10-14, which no
+# student uses) times two temperatures (4, 1). The check explains; the targets above count the best rung's students.
+
+# %% tags=["remove-input", "full-width"]
+if check is not None:
+    display(plots.style(distill_check.table(check), caption="The distillation check: each student (the label-smoothing rung in bf16, seeds 5-9), whether its teacher was trained with label smoothing 0.1, the temperature T, the teacher's training accuracy (a probe of its training images), one network and ensemble (test), the student's validation and test means, its paired gain over one network trained on the hard labels with the 95 % t interval, Holm's adjusted p over the four students, the verdict and the share of the gap to the teacher's ensemble it closes."))
+
+# %% tags=["remove-input"]
+display(Markdown(distill_check.sentences(check)["check"] if check is not None else distill_check.HOW_TO_TRAIN))
 
 # %% [markdown]
 # ## Ensembles

@@ -70,8 +70,9 @@ def test_frontier_verb_lists_the_ladder_and_refuses_bad_rungs(capsys):
     assert main(["frontier"]) == 0
     lines = capsys.readouterr().out.splitlines()
     S = experiments.settings("full")
-    assert len(lines) == len(ladder.STEPS) + len(ladder.extras(S)) and lines[0].split()[1] == "report"
-    assert [line.split()[0] for line in lines[len(ladder.STEPS):]] == list(ladder.extras(S))
+    named = [*ladder.extras(S), *ladder.checks(S)]  # the extras, then the distillation check's students
+    assert len(lines) == len(ladder.STEPS) + len(named) and lines[0].split()[1] == "report"
+    assert [line.split()[0] for line in lines[len(ladder.STEPS):]] == named
     for bad in ("0-99", "peer,teacher", ""):
         with pytest.raises(SystemExit) as e:
             main(["frontier", "--train", bad])

@@ -52,7 +52,7 @@ def run(args, parser) -> int:
     from fcnbook.report import experiments, ladder
 
     S = experiments.settings(args.profile)
-    rungs, extras = ladder.ladder(S), ladder.extras(S)
+    rungs, extras = ladder.ladder(S), ladder.extras(S) | ladder.checks(S)
     if args.train is None:
         for i, r in enumerate(rungs):
             print(f"{i:>2}  {r.name:<16} {r.config.key()}  {r.config.label()}, {r.config.epochs} epochs  "
@@ -68,10 +68,14 @@ def run(args, parser) -> int:
     from fcnbook.store import runner
 
     interrupts.one_line_cache_warnings()
+    teachers = {c.key(): c for c in ladder.check_teachers(S).values()}  # not rungs: trained on their own seeds
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     for i in chosen:
         name, config = (i, extras[i]) if isinstance(i, str) else (f"rung {i} {rungs[i].name}", rungs[i].config)
-        res = runner.run([config], ladder.seeds(S), device=args.device, progress=False, keep_weights=True,
-                         log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        if config.teacher in teachers:  # first, so that the student finds its teacher stored, with its weights
+            runner.run([teachers[config.teacher]], config.teacher_seeds, device=args.device, progress=False,
+                       keep_weights=True, log=log)
+        res = runner.run([config], ladder.seeds(S), device=args.device, progress=False, keep_weights=True, log=log)
         acc = res.runs.loc[res.runs["key"] == config.key(), "test_accuracy"].astype(float)
         print(f"{name}: test accuracy {acc.mean():.4f} (SD {acc.std(ddof=1):.4f}, n {len(acc)})")
     return 0

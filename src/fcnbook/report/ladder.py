@@ -17,7 +17,8 @@ network (:func:`distilled`), and the same rung on MNIST (:func:`mnist`). Which r
 declared, each by validation, never by a test accuracy (tests check both rules against the stored records):
 :data:`TEACHER_RUNG`, the best validation mean among the rungs trained when the first distillation was run (rungs
 0-4), and :data:`BEST_RUNG`, the best of all rungs trained when it was declared (extras ``distilled-best``,
-``mnist-best``).
+``mnist-best``). Why the distilled networks keep none of their ensemble's gain is checked on the teacher rung
+(:func:`checks`): two teachers, with and without label smoothing, on seeds of their own, at two temperatures.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ AUGMENTED_VIEWS = {"distilled-best-augmented": "distilled-best"}
 ON_MNIST = {"mnist": TEACHER_RUNG, "mnist-best": BEST_RUNG}
 #: Distillation's temperature and weight (Hinton et al. 2015 use T in 2-20 and a small weight on the hard labels).
 DISTILL_TEMPERATURE, DISTILL_WEIGHT = 4.0, 0.9
+#: The distillation check (why a distilled network keeps none of its ensemble's gain): two teachers of the
+#: :data:`TEACHER_RUNG`'s shape, with and without its label smoothing, on seeds no student uses, each teaching the
+#: rung at two temperatures. In bf16, which costs that rung no detectable accuracy and trains it 1.6 times as fast.
+CHECK_TEACHER_SEEDS, CHECK_TEMPERATURES = (10, 11, 12, 13, 14), (4.0, 1.0)
 #: What the chapter says when the store holds none of its runs.
 HOW_TO_TRAIN = ("**The frontier's runs are not stored**, so this chapter has nothing to show. They take hours on "
                 "two CPU cores; train them, then rebuild the chapter:\n\n```\nfcnbook frontier --train "
@@ -170,6 +175,25 @@ def extras(S: Settings) -> dict[str, RunConfig]:
         both |= {"distilled-best": distilled(S, BEST_RUNG), "mnist-best": mnist(S, BEST_RUNG),
                  "distilled-best-augmented": distilled(S, BEST_RUNG, "augmented")}
     return comparators(S) | {name: config for name, config in both.items() if config is not None}
+
+
+def check_teachers(S: Settings) -> dict[str, RunConfig]:
+    """The distillation check's teachers by name: :data:`TEACHER_RUNG` in bf16 (``smoothed``) and the same without
+    label smoothing (``plain``); each is trained on :data:`CHECK_TEACHER_SEEDS`. Empty outside the full profile."""
+    if S.profile != "full":
+        return {}
+    smoothed = rung(S, TEACHER_RUNG).replace(precision="bf16")
+    return {"smoothed": smoothed, "plain": smoothed.replace(label_smoothing=0.0)}
+
+
+def checks(S: Settings) -> dict[str, RunConfig]:
+    """The distillation check's students by the name ``fcnbook frontier --train`` takes (``check-<teacher>-t<T>``):
+    :data:`TEACHER_RUNG` in bf16 on the frontier's seeds, taught by each :func:`check_teachers` ensemble at each
+    of :data:`CHECK_TEMPERATURES` with weight :data:`DISTILL_WEIGHT`."""
+    return {f"check-{name}-t{T:g}": teacher.replace(label_smoothing=rung(S, TEACHER_RUNG).label_smoothing,
+                                                    teacher=teacher.key(), teacher_seeds=CHECK_TEACHER_SEEDS,
+                                                    distill_temperature=T, distill_weight=DISTILL_WEIGHT)
+            for name, teacher in check_teachers(S).items() for T in CHECK_TEMPERATURES}
 
 
 def seeds(S: Settings) -> tuple[int, ...]:

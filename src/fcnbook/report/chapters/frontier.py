@@ -87,7 +87,7 @@ def rung_table(rungs: list, runs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _ensemble(records: list[dict], key: str, seeds) -> float | None:
+def ensemble_accuracy(records: list[dict], key: str, seeds) -> float | None:
     """The stored ensemble accuracy of ``key``'s seeds trained as one stack (``extra["ensemble"]``), if any."""
     for r in records:
         ens = (r.get("extra") or {}).get("ensemble")
@@ -142,7 +142,7 @@ def study(S: Settings) -> Frontier | None:
                            columns=["rung", "short", "ingredient", "key", "gflop"]).set_index("rung")
     pending["hours"] = pending["gflop"] * rate
     others = pd.DataFrame([{"name": name, "label": c.label(), "key": c.key(), "dataset": c.dataset,
-                            "epochs": c.epochs, "val": _val_mean(res.runs, c.key()), **_mean_sd(res.runs, c.key()),
+                            "epochs": c.epochs, "val": val_mean(res.runs, c.key()), **mean_sd(res.runs, c.key()),
                             "gflop": _with_teacher(c, rungs, seeds),
                             "hours": res.runs.loc[res.runs["key"] == c.key(), "seconds"].astype(float).sum() / 3600}
                            for name, c in shown.items()], columns=OTHER_COLUMNS).set_index("name")
@@ -160,7 +160,7 @@ def study(S: Settings) -> Frontier | None:
              *ladder.AUGMENTED_VIEWS.items(),
              ("bf16", ladder.TEACHER_RUNG), (best, "previous"),
              *[("search", b) for b in search_against(best, table.index[0])]]
-    ensembles = {name: _ensemble(records, key, seeds) for name, key in keys.items()}
+    ensembles = {name: ensemble_accuracy(records, key, seeds) for name, key in keys.items()}
     ensembles = {name: acc for name, acc in ensembles.items() if acc is not None}
     return Frontier(S, table, pending, others, tuple(pareto_front(points)), ensembles,
                     comparisons(runs, keys, pairs), found)
@@ -182,7 +182,7 @@ def search(S: Settings):
     if recipe is None or not stored(S, [recipe], seeds):
         return None, None
     res = S.lab.results([recipe], list(seeds))
-    return ({"label": recipe.label(), "epochs": recipe.epochs, "key": recipe.key(), **_mean_sd(res.runs, recipe.key()),
+    return ({"label": recipe.label(), "epochs": recipe.epochs, "key": recipe.key(), **mean_sd(res.runs, recipe.key()),
              "gflop": compute_gflop(recipe)}, res)
 
 
@@ -197,13 +197,13 @@ def comparisons(runs: pd.DataFrame, keys: dict[str, str], pairs) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["a", "b", "mean", "ci_low", "ci_high", "p", "n"])
 
 
-def _val_mean(runs: pd.DataFrame, key: str) -> float:
+def val_mean(runs: pd.DataFrame, key: str) -> float:
     """Mean final validation accuracy of ``key``'s stored seeds (NaN where a record has none)."""
     mine = runs.loc[runs["key"] == key].reindex(columns=list(dict.fromkeys([*runs.columns, "final_val_accuracy"])))
     return mine["final_val_accuracy"].astype(float).mean()
 
 
-def _mean_sd(runs: pd.DataFrame, key: str) -> dict:
+def mean_sd(runs: pd.DataFrame, key: str) -> dict:
     acc = runs.loc[runs["key"] == key, "test_accuracy"].astype(float)
     return {"mean": acc.mean(), "sd": acc.std(ddof=1), "n": len(acc)}
 

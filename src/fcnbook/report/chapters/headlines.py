@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fcnbook.report import experiments, ladder, paper
-from fcnbook.report.chapters import beyond, frontier, protocol, summary
+from fcnbook.report.chapters import beyond, distill_check, frontier, protocol, summary
 from fcnbook.report.settings import Settings, Stored
 from fcnbook.report.text import and_
 from fcnbook.stats import verdicts as v
@@ -139,8 +139,9 @@ def beyond_bullet(out: beyond.Outcome) -> str:
     return text + f". {_link('beyond')}"
 
 
-def frontier_bullet(f: frontier.Frontier) -> str:
-    """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the target."""
+def frontier_bullet(f: frontier.Frontier, check: distill_check.Check | None = None) -> str:
+    """The ladder's best single network, what helped by Holm's rule, the peer under the same protocol, the targets,
+    and the distillation ``check`` when it is stored."""
     t = f.rungs
     first, best = t.iloc[0], t.loc[frontier.chosen(t)]
     said = frontier.by_verdict(t)
@@ -167,6 +168,8 @@ def frontier_bullet(f: frontier.Frontier) -> str:
         text += (f"; distilled back into one network, the ensemble keeps {f'{share:.0%}' if share > 0 else 'none'} "
                  f"of its gain over one network (target {frontier.DISTILL_TARGET:.0%}, "
                  f"{frontier.distilled_against_target(share)})")
+    if check is not None:
+        text += "; " + distill_check.finding(check)
     left = len(f.pending)
     return text + (f", with {left} rung{'s' if left > 1 else ''} still to train" if left else "") + ". " + \
         _link("frontier")
@@ -223,6 +226,7 @@ class Findings:
     forensic: dict | None = None
     beyond: tuple | None = None  # (table, tuned accuracies, recipe accuracies, facts, recipe, MNIST summary row)
     frontier: frontier.Frontier | None = None
+    check: distill_check.Check | None = None  # the frontier's distillation check, when stored
     missing: dict = field(default_factory=dict)
 
 
@@ -248,6 +252,8 @@ def gather(profile: str = "full", seeds=None) -> Findings:
     f.frontier = frontier.study(S) if S.profile == "full" else None  # the quick profile's rungs are not stored
     if f.frontier is None:
         f.missing["frontier"] = MissingRuns("the frontier's rungs are not stored")
+    else:
+        f.check = distill_check.study(S)
     return f
 
 
@@ -277,7 +283,7 @@ def bullets(f: Findings) -> str:
     for name, make in (("table1", lambda: table1_bullet(f.summary)), ("svd", lambda: svd_bullet(f.forensic)),
                        ("noise", lambda: noise_bullet(f.protocol)),
                        ("beyond", lambda: beyond_bullet(f.beyond)),
-                       ("frontier", lambda: frontier_bullet(f.frontier)),
+                       ("frontier", lambda: frontier_bullet(f.frontier, f.check)),
                        ("mnist", lambda: mnist_bullet(f.summary.mnist, _mnist_recipe(f.beyond))),
                        ("choice", lambda: choice_bullet(f.summary))):
         lines.append(_missing(name, f.missing[name]) if name in f.missing else make())

@@ -48,10 +48,12 @@ def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
     date.
 
     ``section`` is the book section that trains the configuration under ``profile`` (empty when none does), or
-    :data:`FRONTIER` for runs on the frontier's fresh seeds (:data:`fcnbook.report.ladder.FRONTIER_SEEDS`).
+    :data:`FRONTIER` for runs on the frontier's fresh seeds (:data:`fcnbook.report.ladder.FRONTIER_SEEDS`, and
+    :data:`~fcnbook.report.ladder.CHECK_TEACHER_SEEDS` of its distillation check's teachers).
     """
     section_of = {c.key(): name for name, cs in experiments.book_configs(profile).items() for c in cs}
     order = {key: i for i, key in enumerate(section_of)}
+    frontier_seeds = set(FRONTIER_SEEDS) | set(ladder.CHECK_TEACHER_SEEDS)  # the check's teachers train on their own
     rows, frame = [], pd.DataFrame(records)
     # One row per configuration and machine: seeds trained elsewhere (the frontier's 5-9) are not credited to the
     # machine of the book's seeds.
@@ -62,7 +64,7 @@ def table(records: list[dict], profile: str = "full") -> pd.DataFrame:
         machines = group["machine"].dropna() if "machine" in group else pd.Series(dtype=object)
         m = machines.iloc[0] if len(machines) else {}
         rows.append({
-            "section": FRONTIER if set(group["seed"]) <= set(FRONTIER_SEEDS) else section_of.get(key, ""),
+            "section": FRONTIER if set(group["seed"]) <= frontier_seeds else section_of.get(key, ""),
             "configuration": config.label(), "dataset": config.dataset,
             "seeds": ",".join(map(str, sorted(group["seed"]))), "epochs": config.epochs,
             "training s": float(group["seconds"].sum()), "device": ", ".join(sorted(set(group["device"]))),
