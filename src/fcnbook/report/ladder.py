@@ -190,10 +190,11 @@ def checks(S: Settings) -> dict[str, RunConfig]:
     """The distillation check's students by the name ``fcnbook frontier --train`` takes (``check-<teacher>-t<T>``):
     :data:`TEACHER_RUNG` in bf16 on the frontier's seeds, taught by each :func:`check_teachers` ensemble at each
     of :data:`CHECK_TEMPERATURES` with weight :data:`DISTILL_WEIGHT`."""
-    return {f"check-{name}-t{T:g}": teacher.replace(label_smoothing=rung(S, TEACHER_RUNG).label_smoothing,
-                                                    teacher=teacher.key(), teacher_seeds=CHECK_TEACHER_SEEDS,
-                                                    distill_temperature=T, distill_weight=DISTILL_WEIGHT)
-            for name, teacher in check_teachers(S).items() for T in CHECK_TEMPERATURES}
+    teachers = check_teachers(S)
+    return {f"check-{name}-t{T:g}": teachers["smoothed"].replace(
+                teacher=teacher.key(), teacher_seeds=CHECK_TEACHER_SEEDS, distill_temperature=T,
+                distill_weight=DISTILL_WEIGHT)
+            for name, teacher in teachers.items() for T in CHECK_TEMPERATURES}
 
 
 def seeds(S: Settings) -> tuple[int, ...]:

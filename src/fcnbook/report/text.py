@@ -56,6 +56,17 @@ def interval(lo: float, hi: float, signed: bool = False) -> str:
     return f"[{lo:{f}}, {hi:{f}}]" if math.isfinite(lo) and math.isfinite(hi) else "n/a"
 
 
+def difference(d) -> str:
+    """A paired difference with its interval and p (``d``: mean, ci_low, ci_high, p):
+    ``+0.0042 (95 % CI [+0.0010, +0.0074], p 0.012)``."""
+    return f"{d['mean']:+.4f} ({ci(d['ci_low'], d['ci_high'], signed=True)}, p {p_value(d['p'])})"
+
+
+def share_closed(share: float) -> str:
+    """The share of a gap closed: ``"37%"``, ``"none (-16%)"`` when it is not positive, ``"n/a"`` when undefined."""
+    return "n/a" if not math.isfinite(share) else f"{share:.0%}" if share > 0 else f"none ({share:.0%})"
+
+
 def accuracy(s: pd.Series, bold: bool = False) -> str:
     """``0.8630 (SD 0.0077, 95 % CI [0.8535, 0.8725], n = 5)`` of a row of
     :func:`fcnbook.store.frames.summarize` (``mean``, ``sd``, ``n``, ``ci_low``, ``ci_high``)."""

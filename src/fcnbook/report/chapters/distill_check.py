@@ -19,7 +19,7 @@ import pandas as pd
 from fcnbook.report import ladder
 from fcnbook.report.chapters.frontier import ALPHA, comparisons, ensemble_accuracy, mean_sd, stored, val_mean, verdict
 from fcnbook.report.settings import Settings
-from fcnbook.report.text import p_value
+from fcnbook.report.text import difference, interval, p_value, share_closed
 from fcnbook.stats.multiplicity import holm
 
 #: How each teacher of :func:`fcnbook.report.ladder.check_teachers` is named in the chapter.
@@ -48,10 +48,9 @@ def study(S: Settings) -> Check | None:
     """The stored students of the check, their teachers and the one network (all stored only: nothing is trained);
     None when no student or not the one network is stored."""
     students, single, seeds = ladder.checks(S), ladder.bf16(S), ladder.seeds(S)
-    if single is None or not stored(S, [single], seeds):
-        return None
-    shown = {name: c for name, c in students.items() if stored(S, [c], seeds)}
-    if not shown:
+    have = {c.key() for c in stored(S, [single, *students.values()], seeds)} if single is not None else set()
+    shown = {name: c for name, c in students.items() if c.key() in have}
+    if single is None or single.key() not in have or not shown:
         return None
     res = S.lab.results([single, *shown.values()], list(seeds))
     teachers = {c.key(): (name, c) for name, c in ladder.check_teachers(S).items()}
@@ -66,9 +65,8 @@ def study(S: Settings) -> Check | None:
         row = {"name": name, "teacher": teachers[c.teacher][0], "T": c.distill_temperature,
                "teacher_one": mean_sd(taught.runs, teacher)["mean"], "teacher_ensemble": ensemble,
                "teacher_train": taught.runs.loc[taught.runs["key"] == teacher, "final_train_accuracy"].mean(),
-               "val": val_mean(res.runs, c.key()), **mean_sd(res.runs, c.key()),
-               **{k: gains.loc[name, v] for k, v in (("gain", "mean"), ("ci_low", "ci_low"),
-                                                      ("ci_high", "ci_high"), ("p", "p"))}}
+               "val": val_mean(res.runs, c.key()), **mean_sd(res.runs, c.key()), "gain": gains.loc[name, "mean"],
+               **gains.loc[name, ["ci_low", "ci_high", "p"]]}
         gap = (ensemble - one["mean"]) if ensemble is not None else float("nan")
         row["share"] = row["gain"] / gap if gap > 0 else float("nan")
         rows.append(row)
@@ -89,17 +87,14 @@ def table(c: Check) -> pd.DataFrame:
         "teacher: training acc.": s["teacher_train"], "teacher: one network": s["teacher_one"],
         "teacher: ensemble": s["teacher_ensemble"],
         "val. mean": s["val"], "test mean": s["mean"], "SD": s["sd"], "gain": s["gain"],
-        "95 % CI": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(s["ci_low"], s["ci_high"], strict=True)],
+        "95 % CI": [interval(lo, hi, signed=True) for lo, hi in zip(s["ci_low"], s["ci_high"], strict=True)],
         "Holm p": s["p_holm"], "verdict": [verdict(p, g) for p, g in zip(s["p_holm"], s["gain"], strict=True)],
-        "gap closed": [_share(x) for x in s["share"]]}, index=s.index)
+        "gap closed": [share_closed(x) for x in s["share"]]}, index=s.index)
 
 
-def _share(share: float) -> str:
-    return "n/a" if pd.isna(share) else f"{share:.0%}" if share >= 0 else f"none ({share:.0%})"
-
-
-def _diff(d) -> str:
-    return f"{d['mean']:+.4f} (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], p {p_value(d['p'])})"
+def _beating(s: pd.DataFrame) -> pd.Index:
+    """The students whose gain over one network holds after Holm's adjustment."""
+    return s.index[(s["p_holm"] < ALPHA) & (s["gain"] > 0)]
 
 
 def sentences(c: Check) -> dict[str, str]:
@@ -109,10 +104,11 @@ def sentences(c: Check) -> dict[str, str]:
     lines = [f"Against one network of the same shape and arithmetic trained on the hard labels ({one['mean']:.4f}, "
              f"SD {one['sd']:.4f}, n {one['n']}), seed by seed (Holm's method over the {len(s)} students):"]
     for _, r in s.iterrows():
-        gain = r.rename({"mean": "test", "gain": "mean"})  # _diff reads the difference from "mean"
+        gain = {"mean": r["gain"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"]}
         lines.append(f"- taught by the ensemble {TEACHER_WORDS[r['teacher']]} ({r['teacher_ensemble']:.4f}) at "
-                     f"T = {r['T']:g}: {r['mean']:.4f}, a gain of {_diff(gain)} before Holm, adjusted p "
-                     f"{p_value(r['p_holm'])}: {verdict(r['p_holm'], r['gain'])}; gap closed: {_share(r['share'])}")
+                     f"T = {r['T']:g}: {r['mean']:.4f}, a gain of {difference(gain)} before Holm, adjusted p "
+                     f"{p_value(r['p_holm'])}: {verdict(r['p_holm'], r['gain'])}; gap closed: "
+                     f"{share_closed(r['share'])}")
     fit = s.groupby("teacher")["teacher_train"].first()
     rates = " and ".join(f"{fit[t]:.4f} {TEACHER_WORDS[t]}" for t in TEACHER_WORDS if t in fit.index)
     lines.append(f"\nThe teachers' members classify a probe of their own training images {rates} right" + (
@@ -123,19 +119,19 @@ def sentences(c: Check) -> dict[str, str]:
     for t in TEACHER_WORDS:
         if (f"check-{t}-t1", f"check-{t}-t4") in e.index:
             said.append(f"T = 1 instead of 4 changes the student taught {TEACHER_WORDS[t]} by "
-                        f"{_diff(e.loc[(f'check-{t}-t1', f'check-{t}-t4')])}")
+                        f"{difference(e.loc[(f'check-{t}-t1', f'check-{t}-t4')])}")
     for T in ladder.CHECK_TEMPERATURES:
         if (f"check-plain-t{T:g}", f"check-smoothed-t{T:g}") in e.index:
             said.append(f"a teacher without label smoothing instead of with it changes the student at T = {T:g} by "
-                        f"{_diff(e.loc[(f'check-plain-t{T:g}', f'check-smoothed-t{T:g}')])}")
+                        f"{difference(e.loc[(f'check-plain-t{T:g}', f'check-smoothed-t{T:g}')])}")
     out = "\n".join(lines)
     if said:
         out += "\n\nSeed by seed between students (not adjusted): " + "; ".join(said) + "."
     best = s["val"].idxmax()
-    helped = s.index[(s["p_holm"] < ALPHA) & (s["gain"] > 0)]
+    helped = _beating(s)
     out += (f"\n\nBy validation accuracy the best student is the one taught {TEACHER_WORDS[s.loc[best, 'teacher']]} "
             f"at T = {s.loc[best, 'T']:g} ({s.loc[best, 'val']:.4f} on validation against {one['val']:.4f} for one "
-            f"network); it closes {_share(s.loc[best, 'share'])} of the gap on the test set. ")
+            f"network); it closes {share_closed(s.loc[best, 'share'])} of the gap on the test set. ")
     out += (f"{len(helped)} of the {len(s)} students beat one network after Holm's adjustment." if len(helped) else
             f"None of the {len(s)} students beats one network after Holm's adjustment.")
     if not len(helped) and fit.min() >= FITTED:
@@ -148,7 +144,7 @@ def finding(c: Check) -> str:
     """The check in one clause for the opening page: how many students beat one network after Holm's adjustment,
     the range of their gains, and how well the teachers fit their own training images."""
     s = c.students
-    helped = int(((s["p_holm"] < ALPHA) & (s["gain"] > 0)).sum())
+    helped = len(_beating(s))
     who = f"none of its {len(s)} students beats" if not helped else \
         f"{helped} of its {len(s)} students beat{'s' * (helped == 1)}"
     return (f"a check on the label-smoothing rung (teachers with and without label smoothing, temperatures 4 and 1) "

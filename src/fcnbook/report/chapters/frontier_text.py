@@ -25,7 +25,7 @@ from fcnbook.report.chapters.frontier import (
     taught_by,
     verdict,
 )
-from fcnbook.report.text import and_, p_value
+from fcnbook.report.text import and_, difference, p_value, share_closed
 
 
 def _gain(row) -> str:
@@ -41,9 +41,7 @@ def _pair(f: Frontier, a: str, b: str) -> pd.Series | None:
 
 def _difference(f: Frontier, a: str, b: str) -> str | None:
     """``+0.0042 (95 % CI [..], p ..)`` for the stored pair ``a - b``, else None."""
-    if (d := _pair(f, a, b)) is None:
-        return None
-    return f"{d['mean']:+.4f} (95 % CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], p {p_value(d['p'])})"
+    return None if (d := _pair(f, a, b)) is None else difference(d)
 
 
 def _peer(f: Frontier, best: str) -> str:
@@ -82,11 +80,6 @@ def _search(f: Frontier, best: str) -> str:
                "the search's recipe is the better one." if d["ci_low"] > 0 else "no detectable difference."))
 
 
-def _closed(share: float) -> str:
-    """The share of a gap closed: ``"37%"``, or ``"none (-16%)"`` when it is not positive."""
-    return f"{share:.0%}" if share > 0 else f"none ({share:.0%})"
-
-
 def _distilled(f: Frontier) -> str:
     """Per stored distilled extra: its teacher's ensemble (once per teacher), what distillation kept, which images the
     soft labels are of; which of a rung's two distillations the target counts; the best rung's distillation, when it
@@ -103,8 +96,8 @@ def _distilled(f: Frontier) -> str:
         said.append(f"Distilled into one network of the same shape ({{term}}`distillation`, temperature "
                     f"{ladder.DISTILL_TEMPERATURE:g}, weight {ladder.DISTILL_WEIGHT:g} on the soft labels"
                     f"{_views(f, name, teacher)}), each seed scores {d['mean']:.4f} on average (SD {d['sd']:.4f}): a "
-                    f"paired gain of {_difference(f, name, teacher)} over the rung: it closes {_closed(share)} of the "
-                    "gap between one network and the ensemble.")
+                    f"paired gain of {_difference(f, name, teacher)} over the rung: it closes {share_closed(share)} of "
+                    "the gap between one network and the ensemble.")
         if (clean := ladder.AUGMENTED_VIEWS.get(name)) in f.others.index:
             counted = taught_by(teacher, ladder.TEACHERS, f.others)
             said.append(f"Against the student taught on the clean images, seed by seed: {_difference(f, name, clean)}. "
@@ -233,7 +226,7 @@ def _targets(f: Frontier) -> str:
         lines.append(f"- {words[name]}: target {target:.3f}, {figure}{against_target(got, name)}"
                      + (mnist_note if name == "mnist" else ""))
     share = gap_closed(f, taught) if taught else float("nan")
-    closed = f"{_closed(share)}: " if np.isfinite(share) else ""
+    closed = f"{share_closed(share)}: " if np.isfinite(share) else ""
     lines.append(f"- the distilled network: target {DISTILL_TARGET:.0%} of the gap to its ensemble closed, {closed}"
                  f"{distilled_against_target(share)}{taught_note}")
     return (f"Against the targets this chapter set itself (test accuracy, mean of the frontier's seeds; the "
